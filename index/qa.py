@@ -1,0 +1,204 @@
+"""Extractive, cited answers: the documents, the passages, and the sentence that answers.
+
+No language model: "who cites X" and "who signed X" are answered from the store; free
+questions from hybrid retrieval, with the best-matching sentence of each passage marked.
+"""
+from __future__ import annotations
+
+import re
+
+from ingest.chunking import split_sentences
+from ingest.normalize import fold
+
+from .query import Query, parse_query
+from .search import Filters, Searcher, document_json
+
+__all__ = ["ask", "cites", "find_references", "best_sentence", "format_citation"]
+
+_SYLL = re.compile(r"\w+")
+_STOP = set("van ban nao cua cac la co duoc cho voi trong ve theo tai de nhung mot nay da tu thi ra bi do gi "
+            "nhu the sao ai khong".split())
+
+
+def _terms(text: str) -> set[str]:
+    return {w for w in _SYLL.findall(fold(text)) if w not in _STOP}
+
+
+def best_sentence(passage_text: str, question: str) -> tuple[int, int]:
+    """Span (in the passage) of the sentence sharing the most query terms (ties: the earliest)."""
+    q = _terms(question)
+    spans = split_sentences(passage_text) or [(0, len(passage_text))]
+    best, best_score = spans[0], -1.0
+    for s, e in spans:
+        t = _terms(passage_text[s:e])
+        score = len(q & t) / (1 + 0.01 * len(t))
+        if score > best_score:
+            best, best_score = (s, e), score
+    return best
+
+
+def format_citation(doc: dict) -> str:
+    """"Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk"."""
+    parts = [doc.get("type") or "Văn bản"]
+    if doc.get("number"):
+        parts.append(f"số {doc['number']}")
+    if doc.get("date"):
+        y, m, d = doc["date"].split("-")
+        parts.append(f"ngày {int(d)}/{int(m)}/{y}")
+    if doc.get("issuer"):
+        parts.append(f"của {doc['issuer']}")
+    return " ".join(parts)
+
+
+def find_references(s: Searcher, reference: str) -> list[dict]:
+    """Canonical references in the store that a (possibly short) reference query matches."""
+    from ingest.citations import key_matches, parse_reference_query
+    partials = parse_reference_query(reference)
+    if not partials:
+        return []
+    return [r for r in s.store.reference_keys() if any(key_matches(p, r["key"]) for p in partials)]
+
+
+def cites(s: Searcher, reference: str, filters: Filters | None = None) -> dict:
+    """Every document citing ``reference``, with the citing passage and the quote as written."""
+    s.refresh()
+    candidates = find_references(s, reference)
+    allowed_docs = None
+    if filters is not None and not filters.empty():
+        allowed = s.allowed_passages(filters)
+        allowed_docs = {p["doc_id"] for p in s.store.passages(list(allowed)).values()}
+    out_candidates = []
+    for c in candidates:
+        docs: dict[int, dict] = {}
+        for r in s.store.references(key=c["key"]):
+            if allowed_docs is not None and r["doc_id"] not in allowed_docs:
+                continue
+            d = docs.get(r["doc_id"])
+            if d is None:
+                d = docs[r["doc_id"]] = {**document_json(s.store.document(r["doc_id"])), "passages": []}
+            p = s.store.passages([r["passage_id"]]).get(r["passage_id"]) if r["passage_id"] else None
+            text = p["text"] if p else r["sentence"]
+            qs = (r["start"] - p["start"]) if p else max(text.find(r["quote"]), 0)
+            d["passages"].append({"passage_id": r["passage_id"], "text": text, "page": p["page"] if p else None,
+                                  "label": p["label"] if p else None, "quote": r["quote"],
+                                  "quote_start": qs, "quote_end": qs + len(r["quote"]),
+                                  "sentence": r["sentence"], "notes": r["notes"]})
+        out_candidates.append({"key": c["key"], "canonical": c["canonical"], "n_documents": len(docs),
+                               "documents": sorted(docs.values(), key=lambda d: (d["date"] or "9999", d["number"] or ""))})
+    documents = out_candidates[0]["documents"] if len(out_candidates) == 1 else []
+    if not candidates:
+        answer = f"Không có văn bản nào trong chỉ mục trích dẫn “{reference}”."
+    elif len(out_candidates) == 1:
+        c = out_candidates[0]
+        if documents:
+            answer = (f"{len(documents)} văn bản trích dẫn {c['canonical']}: "
+                      + "; ".join(d["number"] or d["path"] for d in documents) + ".")
+        else:
+            answer = f"Không có văn bản nào khớp bộ lọc trích dẫn {c['canonical']}."
+    else:
+        answer = (f"“{reference}” khớp với {len(out_candidates)} văn bản khác nhau; hãy chọn một: "
+                  + "; ".join(f"{c['canonical']} ({c['n_documents']} văn bản trích dẫn)" for c in out_candidates) + ".")
+    return {"reference": reference, "candidates": out_candidates, "documents": documents, "answer": answer}
+
+
+def _passages_answer(s: Searcher, question: str, hits: list[dict]) -> list[dict]:
+    out = []
+    for h in hits:
+        ss, se = best_sentence(h["text"], question)
+        out.append({**h, "sentence": h["text"][ss:se], "sentence_start": ss, "sentence_end": se})
+    return out
+
+
+def _unique_docs(passages: list[dict]) -> list[dict]:
+    seen: dict[int, dict] = {}
+    for p in passages:
+        seen.setdefault(p["doc_id"], p["document"])
+    return list(seen.values())
+
+
+def ask(s: Searcher, question: str, k: int = 5, filters: Filters | None = None) -> dict:
+    """{question, intent, answer, documents, passages}"""
+    q: Query = parse_query(question)
+    filters = filters or Filters()
+    # the question's own province / years / type narrow the search unless the caller set filters
+    if filters.empty():
+        filters = Filters(province=q.province, year_from=q.year_from, year_to=q.year_to, doc_type=q.doc_type)
+    base = {"question": question, "intent": q.intent, "query": q.as_dict()}
+
+    if q.intent == "cites":
+        ref = (q.numbers[0] if q.numbers and not q.references else _reference_text(q))
+        res = cites(s, ref, filters if not filters.empty() else None)
+        passages = [{**p, "number": d["number"], "doc_id": d["id"], "document": {k: v for k, v in d.items() if k != "passages"},
+                     "sentence": p["sentence"]} for d in res["documents"] for p in d["passages"]]
+        return {**base, "answer": res["answer"], "candidates": res["candidates"],
+                "documents": [{k: v for k, v in d.items() if k != "passages"} for d in res["documents"]],
+                "passages": passages}
+
+    targets = _target_documents(s, q)
+    if q.intent in ("signer", "lookup", "content") and targets:
+        if q.intent == "signer":
+            answer = "; ".join(f"{format_citation(d)} do {d['signer'] or 'không rõ người ký'}"
+                               + (f" ({d['signer_title']})" if d["signer_title"] else "") + " ký." for d in targets)
+            hits = []
+            for d in targets:
+                ps = s.store.document_passages(d["id"])
+                sig = [p for p in ps if d["signer"] and d["signer"] in p["text"]] or ps[-1:]
+                hits += [_passage_hit(p, d) for p in sig]
+            return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(s, question, hits)}
+        rest = _strip_reference_words(q)
+        if q.intent == "lookup" or not rest:
+            hits = [_passage_hit(p, d) for d in targets for p in s.store.document_passages(d["id"])[:k]]
+            answer = "; ".join(f"{format_citation(d)}: {d['title'] or ''}".rstrip(": ") for d in targets)
+            return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(s, question, hits)}
+        filters = Filters(doc_ids=[d["id"] for d in targets])
+    elif q.intent in ("signer", "lookup", "content") and (q.numbers or q.references):
+        return {**base, "answer": f"Không tìm thấy văn bản “{(q.numbers or [_reference_text(q)])[0]}” trong chỉ mục.",
+                "documents": [], "passages": []}
+
+    hits = s.hydrate(s.retrieve(question, k, "hybrid", filters))
+    if not hits and not filters.empty() and (q.province or q.year_from or q.doc_type):
+        hits = s.hydrate(s.retrieve(question, k, "hybrid", None))  # the parsed filters were too strict
+    if not hits:
+        return {**base, "answer": "Không tìm thấy đoạn văn bản nào phù hợp với câu hỏi.", "documents": [], "passages": []}
+    passages = _passages_answer(s, question, hits)
+    top = passages[0]
+    answer = f"{top['sentence'].strip()} ({format_citation(top['document'])})"
+    return {**base, "answer": answer, "documents": _unique_docs(passages), "passages": passages}
+
+
+def _passage_hit(p: dict, d: dict) -> dict:
+    return {"rank": 0, "score": 1.0, "passage_id": p["id"], "doc_id": d["id"], "number": d["number"],
+            "text": p["text"], "page": p["page"], "label": p["label"], "start": p["start"], "end": p["end"],
+            "document": d}
+
+
+def _reference_text(q: Query) -> str:
+    r = q.references[0]
+    return r.get("text") or q.text
+
+
+def _target_documents(s: Searcher, q: Query) -> list[dict]:
+    """Documents of the index that the query names by number (or by a reference to them)."""
+    found = []
+    for n in q.numbers:
+        found += s.store.documents_by_number(n)
+    if not found and q.references:
+        from ingest.citations import key_matches
+        for d in s.store.documents():
+            if d["number"] and any(key_matches(p, _own_key(d)) for p in q.references):
+                found.append(d)
+    return [document_json(d) for d in {d["id"]: d for d in found}.values()]
+
+
+def _own_key(d: dict) -> str:
+    from ingest.citations import document_key
+    return document_key(d["number"], d.get("province"))
+
+
+def _strip_reference_words(q: Query) -> str:
+    text = q.text
+    for n in q.numbers:
+        text = text.replace(n, " ")
+    words = [w for w in _terms(text) if not w.isdigit()]
+    drop = {"cong", "chi", "thi", "nghi", "quyet", "dinh", "ke", "hoach", "so", "noi", "dung", "gi", "yeu", "cau"}
+    return " ".join(w for w in words if w not in drop)

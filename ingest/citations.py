@@ -1,0 +1,678 @@
+"""References from one document to others: số ký hiệu grammar, extraction, canonical keys.
+
+A số ký hiệu is ``<number>[/<year>]/<type>-<issuer>[-<unit>]`` ("04/2015/NĐ-CP", "1707/QĐ-UBND"),
+``<number>/<issuer>-<unit>`` for a công văn ("1321/UBND-KGVX") or, Party style,
+``<number>-<type>/<issuer>`` ("25-NQ/TW"). ``extract_references`` finds every reference in a cleaned
+text and resolves it by number + type + issuer (the code wins over the type word; swapped letters are
+undone; the date confirms, it does not decide). Central issuers give global keys ("CT|16|TTg"), local
+ones are qualified by the citing document's place ("CT|14|TU|Đắk Nông").
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from .model import CleanText, Reference
+from .normalize import LOWER, UPPER, fold, nfc
+
+__all__ = [
+    "DocNumber", "TYPE_WORDS", "parse_number", "number_key", "is_central", "extract_references",
+    "parse_reference_query", "key_matches",
+]
+
+# --- codes -----------------------------------------------------------------------------------
+
+# type code -> type word. LUAT, BLUAT and HP are pseudo-codes for kinds that carry no code.
+TYPE_WORDS: dict[str, str] = {
+    "CT": "Chỉ thị", "NQ": "Nghị quyết", "NQLT": "Nghị quyết liên tịch", "KL": "Kết luận",
+    "QĐ": "Quyết định", "QĐLT": "Quyết định liên tịch", "QĐi": "Quy định", "QyĐ": "Quy định",
+    "KH": "Kế hoạch", "KHLT": "Kế hoạch liên tịch", "CV": "Công văn", "CĐ": "Công điện",
+    "CTr": "Chương trình", "CTrLT": "Chương trình liên tịch", "CTLT": "Chương trình liên tịch",
+    "QC": "Quy chế", "QCPH": "Quy chế phối hợp", "QCLT": "Quy chế liên tịch",
+    "NĐ": "Nghị định", "TT": "Thông tư", "TTLT": "Thông tư liên tịch", "PL": "Pháp lệnh",
+    "TB": "Thông báo", "TTr": "Tờ trình", "HD": "Hướng dẫn", "HDLT": "Hướng dẫn liên tịch",
+    "BC": "Báo cáo", "VBHN": "Văn bản hợp nhất", "GM": "Giấy mời", "PA": "Phương án", "ĐA": "Đề án",
+    "BB": "Biên bản", "GP": "Giấy phép", "HĐ": "Hợp đồng", "SL": "Sắc lệnh", "L": "Lệnh",
+    "TTri": "Thông tri", "ĐL": "Điều lệ",
+    "LUAT": "Luật", "BLUAT": "Bộ luật", "HP": "Hiến pháp",
+}
+_PSEUDO = {"LUAT", "BLUAT", "HP"}
+# folded upper-case form -> canonical code ("QD" -> "QĐ", "CTR" -> "CTr")
+_TYPE_BY_FOLD = {fold(c).upper(): c for c in TYPE_WORDS if c not in _PSEUDO}
+# anagram (sorted folded letters) -> code, for swapped letters ("TC" -> "CT")
+_TYPE_BY_ANAGRAM: dict[str, str] = {}
+for _c in _TYPE_BY_FOLD.values():
+    _TYPE_BY_ANAGRAM.setdefault("".join(sorted(fold(_c).upper())), _c)
+
+# type word (folded) -> code; longest first when matching
+_WORD_CODES: dict[str, str | None] = {
+    "chi thi": "CT", "nghi quyet lien tich": "NQLT", "nghi quyet": "NQ", "ket luan": "KL",
+    "quyet dinh lien tich": "QĐLT", "quyet dinh": "QĐ", "quy dinh": "QĐi",
+    "ke hoach lien tich": "KHLT", "ke hoach": "KH", "cong van": "CV", "cong dien": "CĐ",
+    "chuong trinh lien tich": "CTLT", "chuong trinh phoi hop": "CTr", "chuong trinh hanh dong": "CTr",
+    "chuong trinh": "CTr", "quy che phoi hop": "QCPH", "quy che lien tich": "QCLT", "quy che": "QC",
+    "nghi dinh": "NĐ", "thong tu lien tich": "TTLT", "thong tu lien bo": "TTLT", "thong tu": "TT",
+    "phap lenh": "PL", "thong bao ket luan": "TB", "thong bao y kien": "TB", "thong bao": "TB",
+    "to trinh": "TTr", "huong dan lien tich": "HDLT", "huong dan": "HD", "bao cao": "BC",
+    "van ban hop nhat": "VBHN", "giay moi": "GM", "phuong an": "PA", "de an": "ĐA",
+    "sac lenh": "SL", "lenh": "L", "thong tri": "TTri", "dieu le": "ĐL",
+    "bo luat": "BLUAT", "luat": "LUAT", "hien phap": "HP", "van ban": None,
+}
+
+# issuers whose documents are national. Folded upper-case forms.
+_CENTRAL = {
+    "TW", "TTG", "CP", "QH", "UBTVQH", "CTN", "BBT", "BCT", "BCHTW", "VPCP", "VPTW", "VPQH", "VPCTN",
+    "TCTW", "BTCTW", "BDVTW", "BTGTW", "UBKTTW", "BNCTW", "DUTW", "TANDTC", "VKSNDTC", "KTNN", "NHNN",
+    "TTCP", "UBDT", "BTC", "BNV", "BLDTBXH", "LDTBXH", "BYT", "BXD", "BGDDT", "BTNMT", "BCA", "BQP",
+    "BTP", "BKHDT", "BKH", "BNN", "BNNPTNT", "BGTVT", "BTTTT", "BVHTTDL", "BVHTT", "BKHCN", "BNG",
+    "BTDKT", "TC", "NV", "BNV", "TCT", "TCTK", "TCHQ", "TLD", "TLDLDVN", "MTTW", "UBTWMTTQVN",
+    "TWDTN", "TWDTNCSHCM", "TWHLHPNVN", "BDVN", "NHCSXH", "BHXHVN", "TTGCP", "LBTC", "BQL", "GDDT",
+}
+# canonical spelling of issuer codes that are not all upper case
+_ISSUER_CASE = {"TTG": "TTg", "TTGCP": "TTgCP"}
+# district-level issuers: the key takes the district
+_DISTRICT_ISSUERS = {"HU", "QU", "THU", "DU", "TXU"}
+# issuers that always stand first (a công văn "1321/UBND-KGVX"); never a unit
+_TOP_ISSUERS = {"UBND", "HDND", "TU", "HU", "CP", "TTG", "TW", "QH"}
+
+_D = "ĐÐđ"  # Đ, look-alike Ð (U+00D0), đ
+
+
+def _canon_code(code: str) -> str:
+    """Upper-case a code, unify Ð, keep known mixed-case spellings (TTg, CTr)."""
+    c = code.replace("Ð", "Đ").replace("đ", "Đ").upper()
+    f = fold(c).upper()
+    if f in _TYPE_BY_FOLD and (c == f or fold(_TYPE_BY_FOLD[f]).upper() == f):
+        return _TYPE_BY_FOLD[f]
+    if f in _ISSUER_CASE:
+        return _ISSUER_CASE[f]
+    m = re.fullmatch(r"(UBTVQH|QH|HĐND)(\d+)", c)
+    return c if not m else m.group(1) + m.group(2)
+
+
+def _type_of(code: str) -> str | None:
+    return _TYPE_BY_FOLD.get(fold(code).upper())
+
+
+def _issuer_base(code: str) -> str:
+    """Folded code without a trailing term number: "UBTVQH11" -> "UBTVQH"."""
+    return re.sub(r"\d+$", "", fold(code).upper())
+
+
+def is_central(issuer_code: str | None) -> bool:
+    """True when documents of this issuer (or any of joint issuers "BTC-BLĐTBXH") are national."""
+    if not issuer_code:
+        return False
+    for part in issuer_code.split("-"):
+        b = _issuer_base(part)
+        if b in _CENTRAL or b.endswith("TW") or b.endswith("TƯ"):
+            return True
+    return False
+
+
+# --- parse_number ----------------------------------------------------------------------------
+
+@dataclass
+class DocNumber:
+    """A parsed số ký hiệu."""
+    number: str                 # "1321", "04/2015" (year kept when written in the number)
+    year: int | None            # 2015 for "04/2015/NĐ-CP"
+    type_code: str | None       # "NĐ"; "CV" for "1321/UBND-KGVX"; None if unknown ("76/2015/QH13")
+    issuer_code: str | None     # "CP", "UBND", "TW", "BTC-BLĐTBXH"
+    unit: str | None            # "KGVX" in "1321/UBND-KGVX"
+    raw: str                    # as given
+    notes: list[str] = field(default_factory=list)
+    typed: bool = True          # False when the type was inferred (công văn shape), not written
+
+    @property
+    def doc_type(self) -> str | None:
+        return TYPE_WORDS.get(self.type_code) if self.type_code else None
+
+    @property
+    def serial(self) -> str:
+        """Number without year and leading zeros: "04/2015" -> "4"."""
+        return self.number.split("/")[0].lstrip("0") or "0"
+
+    def canonical(self) -> str:
+        """Display form: "16/CT-TTg", "25-NQ/TW", "04/2015/NĐ-CP", "1321/UBND-KGVX"."""
+        iss = self.issuer_code or ""
+        unit = f"-{self.unit}" if self.unit else ""
+        tc = self.type_code if self.typed and self.type_code not in _PSEUDO else None
+        if _party_style(self):
+            return f"{self.number}-{tc}/{iss}" if tc else f"{self.number}-{iss}"
+        if tc:
+            return f"{self.number}/{tc}-{iss}{unit}" if iss else f"{self.number}/{tc}"
+        return f"{self.number}/{iss}{unit}"
+
+
+def _party_style(dn: DocNumber) -> bool:
+    """Party documents (issuer TW, TU, HU, BDVTU, ...) are written "<n>-<type>/<issuer>"."""
+    b = _issuer_base(dn.issuer_code or "")
+    return bool(b) and "/" not in dn.number and b.endswith(("TW", "TU", "HU", "QU", "DU"))
+
+
+_CODE = rf"[A-Z{_D}a-z{_D}][A-Za-z{_D}]*\d*"
+_PARTY = re.compile(rf"(\d+[a-z]?)\s*-\s*({_CODE})(?:\s*/\s*({_CODE}(?:-{_CODE})*))?")
+_STATE = re.compile(rf"(\d+[a-z]?)(?:\s*/\s*((?:19|20)\d\d))?\s*[/ ]\s*({_CODE}(?:-{_CODE})*)")
+
+
+def _tidy(raw: str) -> str:
+    s = nfc(raw).replace("*", "").replace("\u00a0", " ").strip()
+    s = re.sub(r"\s*\([^)]*\)\s*$", "", s)                    # "(CAT-PC02)", "(138)"
+    s = re.sub(r"[–—_]", "-", s)
+    s = re.sub(r"\s*-\s*", "-", s)
+    s = re.sub(r"\s*/\s*", "/", s)
+    # spaces left inside the code part join its pieces ("BCH PCTT-TKCN")
+    m = re.match(r"^(\d+[a-z]?(?:/(?:19|20)\d\d)?)([/ -])(.*)$", s)
+    if m:
+        s = m.group(1) + m.group(2) + re.sub(r"\s+", "-", m.group(3).strip())
+    return s
+
+
+def _split_codes(codes: str) -> list[str]:
+    return [_canon_code(p) for p in codes.split("-") if p]
+
+
+def _resolve_state(number: str, year: int | None, parts: list[str], raw: str) -> DocNumber:
+    notes: list[str] = []
+    first = parts[0]
+    t = _type_of(first)
+    rest = parts[1:]
+    if t is None and rest and _issuer_base(rest[0]) in _TOP_ISSUERS:
+        ana = _TYPE_BY_ANAGRAM.get("".join(sorted(fold(first).upper())))
+        if ana and _issuer_base(first) not in _TOP_ISSUERS:
+            notes.append(f"ký hiệu đảo chữ: {first} -> {ana}")
+            t = ana
+        elif _issuer_base(first) not in _TOP_ISSUERS and len(rest) == 1:
+            # unit before issuer ("VX-UBND"): a công văn of the issuer
+            return DocNumber(number, year, None if year else "CV", rest[0], first, raw, notes, typed=False)
+    if t is not None:
+        if not rest:
+            return DocNumber(number, year, t, None, None, raw, notes)
+        if t.endswith("LT") or t == "QCPH":
+            return DocNumber(number, year, t, "-".join(rest), None, raw, notes)
+        return DocNumber(number, year, t, rest[0], "-".join(rest[1:]) or None, raw, notes)
+    # no type code: công văn "<n>/<issuer>-<unit>"; with a year the type word decides
+    return DocNumber(number, year, None if year else "CV", first, "-".join(rest) or None, raw, notes, typed=False)
+
+
+def parse_number(s: str) -> DocNumber | None:
+    """Parse a số ký hiệu ("1321/UBND-KGVX", "04/2015/NĐ-CP", "25-NQ/TW"); None if it is not one."""
+    if not s or not isinstance(s, str):
+        return None
+    t = _tidy(s)
+    m = _PARTY.fullmatch(t)
+    if m and m.group(3):
+        code, issuer = _canon_code(m.group(2)), _split_codes(m.group(3))
+        tc = _type_of(code) or code
+        return DocNumber(m.group(1), None, tc, "-".join(issuer), None, s)
+    if m:  # "251-BCĐ": number and issuer only
+        code = _canon_code(m.group(2))
+        tc = _type_of(code)
+        return DocNumber(m.group(1), None, tc or "CV", None if tc else code, None, s, typed=bool(tc))
+    m = _STATE.fullmatch(t)
+    if m:
+        year = int(m.group(2)) if m.group(2) else None
+        number = f"{m.group(1)}/{m.group(2)}" if year else m.group(1)
+        return _resolve_state(number, year, _split_codes(m.group(3)), s)
+    return None
+
+
+def number_key(dn: DocNumber, province: str | None = None, district: str | None = None) -> str:
+    """Canonical identity of a numbered document: "CT|16|TTg", "NĐ|4/2015|CP", "CT|14|TU|Đắk Nông"."""
+    num = dn.number.split("/")
+    num[0] = num[0].lstrip("0") or "0"
+    key = f"{dn.type_code or '?'}|{'/'.join(num)}|{dn.issuer_code or '?'}"
+    if is_central(dn.issuer_code):
+        return key
+    return f"{key}|{_place(dn.issuer_code, province, district)}"
+
+
+def _place(issuer_code: str | None, province: str | None, district: str | None) -> str:
+    if _issuer_base(issuer_code or "") in _DISTRICT_ISSUERS:
+        return f"{province or '?'}/{district or '?'}"
+    return province or "?"
+
+
+# --- extraction ------------------------------------------------------------------------------
+
+_W = rf"[{LOWER}{UPPER}\d]"
+# a số ký hiệu in running text (spaces tolerated around separators, not line breaks)
+_NUM_RE = re.compile(
+    rf"(?<![\w/.\-])(?:"
+    rf"(?P<p_n>\d{{1,5}}[a-z]?)[ ]?-[ ]?(?P<p_t>{_CODE})[ ]?/[ ]?(?P<p_i>{_CODE}(?:[ ]?-[ ]?{_CODE}){{0,4}})"
+    rf"|(?P<s_n>\d{{1,5}}[a-z]?)(?:[ ]?/[ ]?(?P<s_y>(?:19|20)\d\d))?[ ]?/[ ]?(?P<s_c>{_CODE}(?:[ ]?-[ ]?{_CODE}){{0,4}})"
+    rf"|(?P<d_n>\d{{1,5}})-(?P<d_i>[A-Z{_D}][A-Z{_D}]+\d*)"
+    rf")(?![\w/])"
+)
+_TYPE_ALT = "|".join(sorted((w for w in _WORD_CODES), key=len, reverse=True))
+_TYPE_WORD_RE = re.compile(r"\b(" + _TYPE_ALT + r")\s+(?:so\s*(?:hieu\s*)?:?\s*)?$")
+_LAW_NAME_RE = re.compile(r"\b(bo luat|luat|phap lenh)\s+([a-z0-9 ,\-]{2,120}?)\s+so\s*:?\s*$")
+_DATE_RE = re.compile(
+    r"[ ,]*(?:\(|ban hành\s+)?ngày\s*(\d{1,2})\s*(?:/|-|\.|\s+tháng\s+)\s*(\d{1,2})\s*(?:/|-|\.|\s+năm\s+)\s*(\d{4})",
+    re.I)
+_OF_RE = re.compile(r"[ ,)]*(?:của|do)\s+")
+_BODY_STOP = re.compile(
+    r"\s*(?:[,;:.()“”\"\n]|\s-\s|\b(?:về|v/v|V/v|quy định|hướng dẫn|ban hành|sửa đổi|thông báo|phê duyệt|"
+    r"triển khai|thực hiện|tiếp tục|tại|theo|ngày|đã|được|và việc|là|nhằm|đối với|khóa|khoá|thì|tăng cường)\b)")
+_OWN_HEADER = re.compile(r"(?:^|\n)[ ]*Số[ ]*:?[ ]*$")
+_PLACE_RE = re.compile(
+    rf"(?:tỉnh|Tỉnh ủy|Tỉnh uỷ|thành phố|Thành phố|Thành ủy|Thành uỷ|TP\.?)\s+"
+    rf"([{UPPER}][{LOWER}]*(?:\s+[{UPPER}][{LOWER}]*){{0,3}})")
+_LIST_GAP = re.compile(r"^\s*(?:,|;|và|hoặc|và các)?\s*(?:số\s*)?$")
+_SENT_END = re.compile(rf"\n|;|[.!?](?=\s+[{UPPER}\d\-–•+])")
+
+
+def _sentence_bounds(text: str) -> list[int]:
+    return [m.end() for m in _SENT_END.finditer(text)]
+
+
+def _sentence(ct: CleanText, bounds: list[int], start: int, end: int) -> str:
+    i = bisect.bisect_right(bounds, start)
+    s = bounds[i - 1] if i else 0
+    j = bisect.bisect_left(bounds, end)
+    e = bounds[j] if j < len(bounds) else len(ct.clean)
+    while s < e and ct.clean[s].isspace():
+        s += 1
+    os_, oe = ct.to_original(s, e)
+    return ct.original[os_:oe].strip()
+
+
+def _word_before(clean: str, start: int) -> tuple[str | None, int, str | None]:
+    """Type word right before a number: (code or None, clean start of the word, law name)."""
+    before = clean[max(0, start - 160):start]
+    fb = fold(before)
+    assert len(fb) == len(before)  # fold keeps length for NFC Vietnamese letters
+    m = _TYPE_WORD_RE.search(fb)
+    if m:
+        w = m.group(1)
+        return (_WORD_CODES[w] if w != "van ban" else None), start - len(before) + m.start(1), (
+            "" if w == "van ban" else None)
+    m = _LAW_NAME_RE.search(fb)
+    if m and not re.search(r"\b(ngay|nam \d|so \d)", m.group(2)) and not _TYPE_WORD_RE.search(m.group(2) + " "):
+        s0 = start - len(before) + m.start(1)
+        name_span = before[m.start(1):m.end(2)]
+        return _WORD_CODES[m.group(1)], s0, name_span
+    return None, start, None
+
+
+def _safe_fold_ok(s: str) -> bool:
+    return len(fold(s)) == len(s)
+
+
+def _iso(d: str, mth: str, y: str) -> str | None:
+    di, mi, yi = int(d), int(mth), int(y)
+    if 1 <= di <= 31 and 1 <= mi <= 12 and 1900 <= yi <= 2100:
+        return f"{yi:04d}-{mi:02d}-{di:02d}"
+    return None
+
+
+def _tail(clean: str, end: int) -> tuple[str | None, str | None, int]:
+    """Date and issuing body written after a number: (iso date, body, clean end of the tail)."""
+    date, body, pos = None, None, end
+    m = _DATE_RE.match(clean, pos)
+    if m:
+        date, pos = _iso(*m.groups()), m.end()
+        if clean[pos:pos + 1] == ")":
+            pos += 1
+    m = _OF_RE.match(clean, pos)
+    if m:
+        s = m.end()
+        stop = _BODY_STOP.search(clean, s, min(len(clean), s + 120))
+        e = stop.start() if stop else min(len(clean), s + 80)
+        cand = clean[s:e].strip()
+        if cand and len(cand.split()) <= 14 and cand[0].isupper():
+            body, pos = cand, s + len(cand)
+        if date is None:
+            m2 = _DATE_RE.match(clean, pos)
+            if m2:
+                date, pos = _iso(*m2.groups()), m2.end()
+    return date, body, pos
+
+
+def _num_from_match(m: re.Match) -> DocNumber | None:
+    raw = m.group(0)
+    return parse_number(raw)
+
+
+def _is_plausible_bare(dn: DocNumber, m: re.Match) -> bool:
+    """A number with no type word before it: require a real code, not "3/A"."""
+    if m.group("d_n"):
+        return False
+    if dn.type_code and dn.type_code != "CV" and _type_of(dn.type_code):
+        return bool(dn.issuer_code)
+    iss = _issuer_base(dn.issuer_code or "")
+    return bool(dn.unit) and (iss in _TOP_ISSUERS or is_central(dn.issuer_code) or len(iss) >= 3)
+
+
+def _same_number(a: DocNumber, b: DocNumber) -> bool:
+    return (a.serial == b.serial and (a.year or 0) == (b.year or 0) or a.serial == b.serial and not (a.year and b.year)) \
+        and fold(a.issuer_code or "").upper() == fold(b.issuer_code or "").upper() \
+        and (a.type_code == b.type_code or None in (a.type_code, b.type_code))
+
+
+def extract_references(ct: CleanText, context: dict | None = None) -> list[Reference]:
+    """Every reference in ``ct`` to another document, in text order.
+
+    ``context``: {"province": "Đắk Nông", "district": None, "number": "2071/UBND-NC"} of the citing
+    document; local issuers resolve to its place and its own number is never a reference.
+    """
+    context = context or {}
+    province, district = context.get("province"), context.get("district")
+    own = parse_number(context["number"]) if context.get("number") else None
+    clean = ct.clean
+    if not _safe_fold_ok(clean):  # exotic characters whose fold changes length: work on a copy
+        return _extract_safe(ct, context)
+    bounds = _sentence_bounds(clean)
+    refs: list[Reference] = []
+    covered: list[tuple[int, int]] = []
+    prev_word: tuple[str | None, int] | None = None  # (word code, clean end of previous tail)
+
+    for m in _NUM_RE.finditer(clean):
+        ns, ne = m.span()
+        if _OWN_HEADER.search(clean[max(0, ns - 12):ns]):  # "Số: ..." header: the document's own number
+            prev_word = None
+            continue
+        dn = _num_from_match(m)
+        if dn is None:
+            continue
+        word, qs, law_name = _word_before(clean, ns)
+        listed = False
+        if word is None and law_name is None and prev_word is not None and _LIST_GAP.match(clean[prev_word[1]:ns]):
+            word, listed = prev_word[0], True
+        if word is None and law_name is None and not listed and not _is_plausible_bare(dn, m):
+            prev_word = None
+            continue
+        date, body, tail_end = _tail(clean, ne)
+        ref = _resolve(ct, bounds, dn, word, qs, ne, date, body, law_name, province, district)
+        prev_word = (word, tail_end)
+        if own is not None and _same_number(dn, own):
+            continue
+        refs.append(ref)
+        covered.append((qs, ne))
+
+    refs.extend(_named_laws(ct, bounds, covered))
+    refs.sort(key=lambda r: r.start)
+    return refs
+
+
+def _extract_safe(ct: CleanText, context: dict) -> list[Reference]:
+    # replace characters whose fold changes length by a placeholder of one character
+    chars = [c if len(fold(c)) == 1 else "\x00" for c in ct.clean]
+    tmp = CleanText(ct.original, "".join(chars), ct.offsets)
+    return extract_references(tmp, context)
+
+
+def _resolve(ct: CleanText, bounds: list[int], dn: DocNumber, word: str | None, qs: int, ne: int,
+             date: str | None, body: str | None, law_name: str | None,
+             province: str | None, district: str | None) -> Reference:
+    notes = list(dn.notes)
+    code_type = dn.type_code if dn.typed else None  # a công văn inferred from the shape is a default
+    if code_type and word and word != code_type and word not in _PSEUDO and not _compatible(word, code_type):
+        notes.append(f"loại văn bản theo ký hiệu: {TYPE_WORDS.get(code_type, code_type)} "
+                     f"(văn bản ghi “{TYPE_WORDS.get(word, word)}”)")
+    type_code = code_type or word or dn.type_code
+    year = dn.year
+    if year is None and date:
+        year = int(date[:4])
+    resolved = DocNumber(dn.number, dn.year, type_code, dn.issuer_code, dn.unit, dn.raw, notes, dn.typed)
+    place_prov, place_dist = province, district
+    if body:
+        pm = _PLACE_RE.search(body)
+        if pm and not is_central(dn.issuer_code):
+            place_prov = pm.group(1)
+        if re.search(r"\b(huyện|Huyện|thị xã)\b", body) and _issuer_base(dn.issuer_code or "") in {"UBND", "HDND"}:
+            place_prov = f"{province or '?'}/{district or '?'}"
+    key = number_key(resolved, place_prov, place_dist)
+    os_, oe = ct.to_original(qs, ne)
+    name = None
+    if law_name:
+        ls, le = ct.to_original(qs, qs + len(law_name))
+        name = ct.original[ls:le]
+    tw = TYPE_WORDS.get(type_code) if type_code else None
+    return Reference(
+        quote=ct.original[os_:oe], start=os_, end=oe, sentence=_sentence(ct, bounds, qs, ne),
+        doc_type=tw, type_code=type_code, number=dn.number, year=year, issuer_code=dn.issuer_code,
+        date=date, issuer_body=body, scope="global" if is_central(dn.issuer_code) else "local",
+        key=key, canonical=_canonical(resolved), name=name, notes=notes)
+
+
+def _compatible(word: str, code: str) -> bool:
+    """Type word and code that name the same kind ("Thông tư" and TTLT, "Quy định" and QĐ)."""
+    pairs = {("TT", "TTLT"), ("TTLT", "TT"), ("QĐi", "QĐ"), ("QĐ", "QĐi"), ("NQ", "NQLT"), ("CTr", "CTLT"),
+             ("KH", "KHLT"), ("QC", "QCPH"), ("QC", "QCLT"), ("HD", "HDLT"), ("CV", "CĐ")}
+    return (word, code) in pairs
+
+
+def _canonical(dn: DocNumber) -> str:
+    word = TYPE_WORDS.get(dn.type_code) if dn.type_code else None
+    disp = dn.canonical()
+    return f"{word} {disp}" if word else disp
+
+
+# --- named laws ------------------------------------------------------------------------------
+
+_LAW_HEAD = re.compile(r"(?<![\w])(Bộ luật|Luật|Hiến pháp|Pháp lệnh)(?=[ ])")
+_NAME_STOP_WORDS = {
+    "ngày", "số", "của", "được", "đã", "đang", "sẽ", "hiện", "quy", "hướng", "về", "tại", "theo", "thì", "để",
+    "mà", "nhằm", "khi", "nay", "này", "là", "gồm", "như", "các", "những", "thông", "ban", "có", "trong",
+    "đó", "trên", "do", "ở", "hoặc", "hay", "cũng", "vẫn", "còn", "phải", "không", "qua",
+}
+# words that may follow a stop word inside a name ("ở" in "Thực hiện dân chủ ở cơ sở")
+_NAME_STOP_OK = {("có", "công"), ("ở", "cơ"), ("ở", "xã"), ("hiện", "dân"), ("về", "bình")}
+_NOT_NAME_FIRST = {"sư", "gia", "định", "pháp", "này", "hiện", "và", "hoặc", "của", "số", "được", "đã", "các",
+                   "về", "mới", "nêu", "trên", "ngày", "năm", "quy", "cũ", "khác", "liên", "đó"}
+_WORD_RE = re.compile(rf"{_W}+(?:-{_W}+)?")
+_KIND_KEY = {"Luật": "LUAT", "Bộ luật": "BLUAT", "Hiến pháp": "HP", "Pháp lệnh": "PL"}
+
+
+def _scan_name(clean: str, pos: int, depth: int = 0) -> int:
+    """End (clean index) of a law name starting at ``pos`` (0 words -> pos)."""
+    end = pos
+    i = pos
+    words = 0
+    n = len(clean)
+    while i < n and words < 16:
+        while i < n and clean[i] == " ":
+            i += 1
+        if i < n and clean[i] == "," and words:
+            # a comma joins short pieces: "Phòng, chống", "Cán bộ, công chức"
+            j = i + 1
+            seg = re.match(rf"[ ]*((?:{_W}+[ ]?){{1,3}})(?=[,;.:()“”\n]|[ ](?:và|ngày|năm|số|của)\b|$)", clean[j:j + 60])
+            nxt = re.match(rf"[ ]*({_W}+)", clean[j:j + 30])
+            if nxt and nxt.group(1) in ("chống", "bổ"):
+                i = j
+                continue
+            if seg and words <= 4 and seg.group(1).split()[0][0].islower() and \
+                    seg.group(1).split()[0] not in _NAME_STOP_WORDS and not (seg.group(1).split()[0] == "năm"):
+                i = j
+                continue
+            break
+        m = _WORD_RE.match(clean, i)
+        if not m:
+            break
+        w = m.group(0)
+        lw = w.lower()
+        if lw in ("và",):
+            nm = _WORD_RE.match(clean, m.end() + 1) if m.end() < n and clean[m.end()] == " " else None
+            nw = nm.group(0) if nm else ""
+            if not nw or nw[0].isupper() or nw in _NAME_STOP_WORDS or nw in ("các", "những"):
+                break
+        elif lw in _NAME_STOP_WORDS:
+            nm = _WORD_RE.match(clean, m.end() + 1) if m.end() < n and clean[m.end()] == " " else None
+            if not (words and nm and (lw, nm.group(0).lower()) in _NAME_STOP_OK):
+                break
+        elif lw == "năm" or w.isdigit():
+            break
+        elif words and w in ("Luật", "Nghị", "Pháp", "Quyết", "Chỉ", "Thông", "Bộ") :
+            break
+        elif lw in ("sửa",) and words == 0:
+            # "Luật sửa đổi, bổ sung một số điều của Luật A và Luật B"
+            mm = re.match(r"sửa đổi,? bổ sung(?: một số điều)?(?: của)?[ ]", clean[i:i + 60])
+            if mm and depth == 0:
+                j = i + mm.end()
+                last = j
+                while True:
+                    h = _LAW_HEAD.match(clean, j)
+                    if not h:
+                        break
+                    e2 = _scan_name(clean, h.end(), depth + 1)
+                    if e2 == h.end():
+                        break
+                    last = e2
+                    jm = re.match(r"(?:,|[ ]và)[ ]", clean[e2:e2 + 5])
+                    if not jm:
+                        break
+                    j = e2 + jm.end()
+                return last if last > i + mm.end() else i + mm.end() - 1
+        i = m.end()
+        end = i
+        words += 1
+    return end
+
+
+def _named_laws(ct: CleanText, bounds: list[int], covered: list[tuple[int, int]]) -> list[Reference]:
+    clean = ct.clean
+    out: list[Reference] = []
+    for h in _LAW_HEAD.finditer(clean):
+        hs = h.start()
+        if any(a <= hs < b for a, b in covered):
+            continue
+        first = _WORD_RE.match(clean, h.end() + 1)
+        kind = h.group(1)
+        if kind == "Hiến pháp":
+            ym = re.match(r"[ ](?:năm[ ])?((?:19|20)\d\d)", clean[h.end():h.end() + 12])
+            end = h.end() + ym.end() if ym else h.end()
+            name_end, year = end, int(ym.group(1)) if ym else None
+            nkey = str(year) if year else ""
+        else:
+            if not first or first.group(0).lower() in _NOT_NAME_FIRST:
+                continue
+            name_end = _scan_name(clean, h.end())
+            if name_end <= h.end():
+                continue
+            year = None
+            nkey = None
+        # numbered law ("Luật ... số 76/2015/QH13") is handled by the number pass
+        if re.match(r"[ ,]*số\s*:?\s*\d", clean[name_end:name_end + 12]):
+            continue
+        os_, oe = ct.to_original(hs, name_end)
+        name = ct.original[os_:oe]
+        date = None
+        dm = _DATE_RE.match(clean, name_end)
+        if dm:
+            date = _iso(*dm.groups())
+        if year is None:
+            ym = re.match(r"[ ,]*(?:ngày[^;,.]{0,20}?)?năm[ ]((?:19|20)\d\d)", clean[name_end:name_end + 40])
+            year = int(date[:4]) if date else (int(ym.group(1)) if ym else None)
+        if nkey is None:
+            nkey = _name_key(clean[h.end():name_end])
+        covered.append((hs, name_end))
+        out.append(Reference(
+            quote=name, start=os_, end=oe, sentence=_sentence(ct, bounds, hs, name_end), doc_type=kind,
+            type_code=_KIND_KEY[kind], number=None, year=year, issuer_code=None, date=date,
+            issuer_body=None, scope="global", key=f"{_KIND_KEY[kind]}|{nkey}", canonical=name, name=name))
+    return out
+
+
+def _name_key(name: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", fold(name)).split())
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+_Q_WORDS = sorted(((w, c) for w, c in _WORD_CODES.items() if c), key=lambda x: len(x[0]), reverse=True)
+_Q_CODES = {fold(c).lower(): c for c in TYPE_WORDS if c not in _PSEUDO}
+_Q_NUM = re.compile(
+    rf"(?<![\w/])(\d{{1,5}}(?:[ ]?[-/][ ]?(?:(?:19|20)\d\d|[A-Za-z{_D}][A-Za-z{_D}]*\d*)){{0,5}})(?![\w/])")
+
+
+def parse_reference_query(text: str) -> list[dict]:
+    """Partial references in a user query, for prefix matching against keys.
+
+    "Chỉ thị 16" / "CT 16" / "chi thi so 16" -> [{"type_code": "CT", "number": "16", "year": None,
+    "issuer_code": None}]; "16/CT-TTg" -> issuer "TTg"; "Luật Tiếp công dân" -> {"kind": "LUAT",
+    "name": "tiep cong dan"}.
+    """
+    if not text:
+        return []
+    q = nfc(text)
+    fq = fold(q)
+    out: list[dict] = []
+    seen = set()
+
+    def add(d: dict) -> None:
+        k = tuple(sorted(d.items()))
+        if k not in seen:
+            seen.add(k)
+            out.append(d)
+
+    used: list[tuple[int, int]] = []
+    for m in _Q_NUM.finditer(q):
+        ns, ne = m.span()
+        raw = m.group(1)
+        dn = parse_number(raw) if re.search(r"[A-Za-z" + _D + "]", raw) else None
+        before = fq[max(0, ns - 40):ns]
+        wm = re.search(r"(?:^|[^a-z])(" + "|".join(re.escape(w) for w, _ in _Q_WORDS) + r"|"
+                       + "|".join(re.escape(c) for c in sorted(_Q_CODES, key=len, reverse=True))
+                       + r")\s*(?:so\s*(?:hieu\s*)?:?\s*)?$", before)
+        word = None
+        if wm:
+            w = wm.group(1)
+            word = dict(_Q_WORDS).get(w) or _Q_CODES.get(w)
+        if dn is not None:
+            type_code = dn.type_code if not (dn.type_code == "CV" and dn.unit is not None and word) else word
+            if word and dn.type_code and word != dn.type_code and dn.type_code != "CV":
+                type_code = dn.type_code
+            add({"type_code": type_code or word, "number": dn.number, "year": dn.year,
+                 "issuer_code": dn.issuer_code})
+        elif word:
+            nm = re.match(r"(\d+)(?:/((?:19|20)\d\d))?", raw)
+            number = nm.group(0) if nm else raw
+            add({"type_code": word, "number": number, "year": int(nm.group(2)) if nm and nm.group(2) else None,
+                 "issuer_code": None})
+        else:
+            continue
+        used.append((ns, ne))
+    # named laws: "Luật Tiếp công dân", "luat dat dai"
+    lm = re.search(r"\b(bo luat|luat|hien phap|phap lenh)\s+([a-z][a-z ,]*[a-z])", fq)
+    if lm and not any(s <= lm.start() < e for s, e in used) and not re.match(r"\s*so\b", fq[lm.end():]):
+        kind = {"bo luat": "BLUAT", "luat": "LUAT", "hien phap": "HP", "phap lenh": "PL"}[lm.group(1)]
+        name = _name_key(lm.group(2))
+        if kind == "HP":
+            ym = re.search(r"((?:19|20)\d\d)", fq[lm.start():])
+            name = ym.group(1) if ym else ""
+        if name and not re.match(r"\d", name):
+            add({"kind": kind, "name": name})
+    return out
+
+
+def key_matches(partial: dict, key: str) -> bool:
+    """Does a reference key ("CT|16|TTg", "LUAT|tiep cong dan") match a partial query reference?"""
+    parts = key.split("|")
+    if "kind" in partial:
+        if parts[0] != partial["kind"] or len(parts) < 2:
+            return False
+        return parts[1].startswith(partial.get("name", "")) if partial.get("name") else True
+    if len(parts) < 3:
+        return False
+    t, num, iss = parts[0], parts[1], parts[2]
+    tc = partial.get("type_code")
+    if tc and fold(tc).upper() != fold(t).upper():
+        return False
+    pn = partial.get("number")
+    if pn:
+        p_serial, _, p_year = str(pn).partition("/")
+        k_serial, _, k_year = num.partition("/")
+        if (p_serial.lstrip("0") or "0") != k_serial:
+            return False
+        if p_year and k_year and p_year != k_year:
+            return False
+    py = partial.get("year")
+    if py and "/" in num and str(py) != num.partition("/")[2]:
+        return False
+    pi = partial.get("issuer_code")
+    if pi and fold(pi).upper() != fold(iss).upper():
+        return False
+    return True
