@@ -87,7 +87,7 @@ def cites(s: Searcher, reference: str, filters: Filters | None = None) -> dict:
                                "documents": sorted(docs.values(), key=lambda d: (d["date"] or "9999", d["number"] or ""))})
     documents = out_candidates[0]["documents"] if len(out_candidates) == 1 else []
     if not candidates:
-        answer = f"Không có văn bản nào trong chỉ mục trích dẫn “{reference}”."
+        answer = f"Không có văn bản nào trong chỉ mục trích dẫn {_describe(reference)}."
     elif len(out_candidates) == 1:
         c = out_candidates[0]
         if documents:
@@ -99,6 +99,20 @@ def cites(s: Searcher, reference: str, filters: Filters | None = None) -> dict:
         answer = (f"“{reference}” khớp với {len(out_candidates)} văn bản khác nhau; hãy chọn một: "
                   + "; ".join(f"{c['canonical']} ({c['n_documents']} văn bản trích dẫn)" for c in out_candidates) + ".")
     return {"reference": reference, "candidates": out_candidates, "documents": documents, "answer": answer}
+
+
+def _describe(reference: str) -> str:
+    """"Văn bản nào trích dẫn Chỉ thị 99?" -> "Chỉ thị 99" (the reference the query names)."""
+    from ingest.citations import TYPE_WORDS, parse_reference_query
+    parts = []
+    for p in parse_reference_query(reference):
+        if "kind" in p:
+            parts.append(f"“{p['name']}”")
+            continue
+        word = TYPE_WORDS.get(p.get("type_code") or "", "văn bản")
+        num = p.get("number") or ""
+        parts.append(f"{word} {num}" + (f"/{p['type_code']}-{p['issuer_code']}" if p.get("issuer_code") else ""))
+    return ", ".join(parts) or f"“{reference}”"
 
 
 def _passages_answer(s: Searcher, question: str, hits: list[dict]) -> list[dict]:
@@ -191,8 +205,10 @@ def _target_documents(s: Searcher, q: Query) -> list[dict]:
 
 
 def _own_key(d: dict) -> str:
-    from ingest.citations import document_key
-    return document_key(d["number"], d.get("province"))
+    """The key other documents would cite this one by."""
+    from ingest.citations import number_key, parse_number
+    dn = parse_number(d["number"])
+    return number_key(dn, d.get("province")) if dn else ""
 
 
 def _strip_reference_words(q: Query) -> str:

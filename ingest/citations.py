@@ -154,7 +154,7 @@ def _party_style(dn: DocNumber) -> bool:
 
 _CODE = rf"[A-Z{_D}a-z{_D}][A-Za-z{_D}]*\d*"
 _PARTY = re.compile(rf"(\d+[a-z]?)\s*-\s*({_CODE})(?:\s*/\s*({_CODE}(?:-{_CODE})*))?")
-_STATE = re.compile(rf"(\d+[a-z]?)(?:\s*/\s*((?:19|20)\d\d))?\s*[/ ]\s*({_CODE}(?:-{_CODE})*)")
+_STATE = re.compile(rf"(\d+[a-z]?)(?:\s*/\s*((?:19|20)\d\d))?\s*[/ ]\s*({_CODE}(?:[-/]{_CODE})*)")
 
 
 def _tidy(raw: str) -> str:
@@ -171,7 +171,7 @@ def _tidy(raw: str) -> str:
 
 
 def _split_codes(codes: str) -> list[str]:
-    return [_canon_code(p) for p in codes.split("-") if p]
+    return [_canon_code(p) for p in re.split(r"[-/]", codes) if p]
 
 
 def _resolve_state(number: str, year: int | None, parts: list[str], raw: str) -> DocNumber:
@@ -242,7 +242,7 @@ _W = rf"[{LOWER}{UPPER}\d]"
 _NUM_RE = re.compile(
     rf"(?<![\w/.\-])(?:"
     rf"(?P<p_n>\d{{1,5}}[a-z]?)[ ]?-[ ]?(?P<p_t>{_CODE})[ ]?/[ ]?(?P<p_i>{_CODE}(?:[ ]?-[ ]?{_CODE}){{0,4}})"
-    rf"|(?P<s_n>\d{{1,5}}[a-z]?)(?:[ ]?/[ ]?(?P<s_y>(?:19|20)\d\d))?[ ]?/[ ]?(?P<s_c>{_CODE}(?:[ ]?-[ ]?{_CODE}){{0,4}})"
+    rf"|(?P<s_n>\d{{1,5}}[a-z]?)(?:[ ]?/[ ]?(?P<s_y>(?:19|20)\d\d))?[ ]?/[ ]?(?P<s_c>{_CODE}(?:[ ]?[-/][ ]?{_CODE}){{0,5}})"
     rf"|(?P<d_n>\d{{1,5}})-(?P<d_i>[A-Z{_D}][A-Z{_D}]+\d*)"
     rf")(?![\w/])"
 )
@@ -254,7 +254,7 @@ _DATE_RE = re.compile(
     re.I)
 _OF_RE = re.compile(r"[ ,)]*(?:của|do)\s+")
 _BODY_STOP = re.compile(
-    r"\s*(?:[,;:.()“”\"\n]|\s-\s|\b(?:về|v/v|V/v|quy định|hướng dẫn|ban hành|sửa đổi|thông báo|phê duyệt|"
+    r"\s*(?:[,;:.()“”\"\n\d]|\s+và\s+(?=[a-zđ]|Kế|Nghị|Quyết|Chỉ|Chương|Công|Thông|Luật|Pháp|Kết|Quy)|\b(?:về|v/v|V/v|quy định|hướng dẫn|ban hành|sửa đổi|thông báo|phê duyệt|"
     r"triển khai|thực hiện|tiếp tục|tại|theo|ngày|đã|được|và việc|là|nhằm|đối với|khóa|khoá|thì|tăng cường)\b)")
 _OWN_HEADER = re.compile(r"(?:^|\n)[ ]*Số[ ]*:?[ ]*$")
 _PLACE_RE = re.compile(
@@ -453,18 +453,26 @@ def _canonical(dn: DocNumber) -> str:
 
 # --- named laws ------------------------------------------------------------------------------
 
-_LAW_HEAD = re.compile(r"(?<![\w])(Bộ luật|Luật|Hiến pháp|Pháp lệnh)(?=[ ])")
+_LAW_HEAD = re.compile(r"(?<![\w])(Bộ [Ll]uật|Luật|Hiến pháp|Pháp lệnh)(?=[ ])")
 _NAME_STOP_WORDS = {
-    "ngày", "số", "của", "được", "đã", "đang", "sẽ", "hiện", "quy", "hướng", "về", "tại", "theo", "thì", "để",
-    "mà", "nhằm", "khi", "nay", "này", "là", "gồm", "như", "các", "những", "thông", "ban", "có", "trong",
-    "đó", "trên", "do", "ở", "hoặc", "hay", "cũng", "vẫn", "còn", "phải", "không", "qua",
+    "ngày", "số", "của", "được", "đã", "đang", "sẽ", "về", "tại", "theo", "thì", "để", "mà", "nhằm", "khi",
+    "nay", "này", "là", "gồm", "như", "các", "những", "do", "hoặc", "hay", "cũng", "vẫn", "còn", "phải",
+    "không", "đó", "trong", "cho", "từ", "đến", "qua", "vào", "bị", "nên", "nếu",
 }
-# words that may follow a stop word inside a name ("ở" in "Thực hiện dân chủ ở cơ sở")
-_NAME_STOP_OK = {("có", "công"), ("ở", "cơ"), ("ở", "xã"), ("hiện", "dân"), ("về", "bình")}
+# two-word stops ("quy định" ends a name, "quy phạm" does not)
+_NAME_STOP_PAIRS = {
+    ("ban", "hành"), ("thông", "qua"), ("quy", "định"), ("hướng", "dẫn"), ("hiện", "hành"), ("có", "hiệu"),
+    ("sửa", "đổi"), ("đối", "với"), ("liên", "quan"), ("thi", "hành"), ("có", "liên"), ("năm", "học"),
+}
 _NOT_NAME_FIRST = {"sư", "gia", "định", "pháp", "này", "hiện", "và", "hoặc", "của", "số", "được", "đã", "các",
                    "về", "mới", "nêu", "trên", "ngày", "năm", "quy", "cũ", "khác", "liên", "đó"}
 _WORD_RE = re.compile(rf"{_W}+(?:-{_W}+)?")
-_KIND_KEY = {"Luật": "LUAT", "Bộ luật": "BLUAT", "Hiến pháp": "HP", "Pháp lệnh": "PL"}
+_KIND_KEY = {"Luật": "LUAT", "Bộ luật": "BLUAT", "Bộ Luật": "BLUAT", "Hiến pháp": "HP", "Pháp lệnh": "PL"}
+
+
+def _next_word(clean: str, pos: int) -> str:
+    m = _WORD_RE.match(clean, pos + 1) if clean[pos:pos + 1] == " " else None
+    return m.group(0).lower() if m else ""
 
 
 def _scan_name(clean: str, pos: int, depth: int = 0) -> int:
@@ -500,9 +508,9 @@ def _scan_name(clean: str, pos: int, depth: int = 0) -> int:
             if not nw or nw[0].isupper() or nw in _NAME_STOP_WORDS or nw in ("các", "những"):
                 break
         elif lw in _NAME_STOP_WORDS:
-            nm = _WORD_RE.match(clean, m.end() + 1) if m.end() < n and clean[m.end()] == " " else None
-            if not (words and nm and (lw, nm.group(0).lower()) in _NAME_STOP_OK):
-                break
+            break
+        elif words and (lw, _next_word(clean, m.end())) in _NAME_STOP_PAIRS:
+            break
         elif lw == "năm" or w.isdigit():
             break
         elif words and w in ("Luật", "Nghị", "Pháp", "Quyết", "Chỉ", "Thông", "Bộ") :

