@@ -223,7 +223,9 @@ def number_key(dn: DocNumber, province: str | None = None, district: str | None 
     """Canonical identity of a numbered document: "CT|16|TTg", "NĐ|4/2015|CP", "CT|14|TU|Đắk Nông"."""
     num = dn.number.split("/")
     num[0] = num[0].lstrip("0") or "0"
-    key = f"{dn.type_code or '?'}|{'/'.join(num)}|{dn.issuer_code or '?'}"
+    # the term suffix of a legislature is often left out ("04/2012/UBTVQH" = "04/2012/UBTVQH13")
+    issuer = re.sub(r"^(UBTVQH|QH|HĐND)\d+$", r"\1", dn.issuer_code or "?")
+    key = f"{dn.type_code or '?'}|{'/'.join(num)}|{issuer}"
     if is_central(dn.issuer_code):
         return key
     return f"{key}|{_place(dn.issuer_code, province, district)}"
@@ -254,8 +256,9 @@ _DATE_RE = re.compile(
     re.I)
 _OF_RE = re.compile(r"[ ,)]*(?:của|do)\s+")
 _BODY_STOP = re.compile(
-    r"\s*(?:[,;:.()“”\"\n\d]|\s+và\s+(?=[a-zđ]|Kế|Nghị|Quyết|Chỉ|Chương|Công|Thông|Luật|Pháp|Kết|Quy)|\b(?:về|v/v|V/v|quy định|hướng dẫn|ban hành|sửa đổi|thông báo|phê duyệt|"
-    r"triển khai|thực hiện|tiếp tục|tại|theo|ngày|đã|được|và việc|là|nhằm|đối với|khóa|khoá|thì|tăng cường)\b)")
+    r"\s*(?:[,;:.()“”\"\n\d]|\s+và\s+(?=[a-zđ]|Kế|Nghị|Quyết|Chỉ|Chương|Công|Thông|Luật|Pháp|Kết|Quy|Tờ|Văn|Báo)|\b(?:về|v/v|V/v|quy định|hướng dẫn|ban hành|sửa đổi|thông báo|phê duyệt|"
+    r"triển khai|thực hiện|tiếp tục|tại|theo|ngày|đã|được|và việc|là|nhằm|đối với|khóa|khoá|thì|tăng cường|"
+    r"[Qq]uy định|[Qq]ui định|[Nn]ghị định|hỗ trợ|như sau|chỉ|để|Xét|Căn cứ|gửi|trình)\b)")
 _OWN_HEADER = re.compile(r"(?:^|\n)[ ]*Số[ ]*:?[ ]*$")
 _PLACE_RE = re.compile(
     rf"(?:tỉnh|Tỉnh ủy|Tỉnh uỷ|thành phố|Thành phố|Thành ủy|Thành uỷ|TP\.?)\s+"
@@ -407,6 +410,11 @@ def _extract_safe(ct: CleanText, context: dict) -> list[Reference]:
 def _resolve(ct: CleanText, bounds: list[int], dn: DocNumber, word: str | None, qs: int, ne: int,
              date: str | None, body: str | None, law_name: str | None,
              province: str | None, district: str | None) -> Reference:
+    if word == "CV" and dn.typed and dn.type_code != "CV" and not dn.year and not _party_style(dn) \
+            and dn.issuer_code and not _known_issuer(dn.issuer_code):
+        # "Công văn số 577/CT-THNVDT": the first code is the issuer (Cục Thuế), not a type
+        dn = DocNumber(dn.number, None, "CV", dn.type_code, "-".join(x for x in (dn.issuer_code, dn.unit) if x),
+                       dn.raw, [], typed=False)
     notes = list(dn.notes)
     code_type = dn.type_code if dn.typed else None  # a công văn inferred from the shape is a default
     if code_type and word and word != code_type and word not in _PSEUDO and not _compatible(word, code_type):
@@ -431,11 +439,18 @@ def _resolve(ct: CleanText, bounds: list[int], dn: DocNumber, word: str | None, 
         ls, le = ct.to_original(qs, qs + len(law_name))
         name = ct.original[ls:le]
     tw = TYPE_WORDS.get(type_code) if type_code else None
+    if word and code_type and _compatible(word, code_type):
+        tw = TYPE_WORDS[word]  # the word is more specific: "Quy định số 69-QĐ/TW"
     return Reference(
         quote=ct.original[os_:oe], start=os_, end=oe, sentence=_sentence(ct, bounds, qs, ne),
         doc_type=tw, type_code=type_code, number=dn.number, year=year, issuer_code=dn.issuer_code,
         date=date, issuer_body=body, scope="global" if is_central(dn.issuer_code) else "local",
-        key=key, canonical=_canonical(resolved), name=name, notes=notes)
+        key=key, canonical=f"{tw} {resolved.canonical()}" if tw else resolved.canonical(), name=name, notes=notes)
+
+
+def _known_issuer(code: str) -> bool:
+    b = _issuer_base(code.split("-")[0])
+    return is_central(code) or b in _TOP_ISSUERS or b.endswith(("TU", "HU", "TW", "UBND", "HDND", "BCD"))
 
 
 def _compatible(word: str, code: str) -> bool:
@@ -445,19 +460,13 @@ def _compatible(word: str, code: str) -> bool:
     return (word, code) in pairs
 
 
-def _canonical(dn: DocNumber) -> str:
-    word = TYPE_WORDS.get(dn.type_code) if dn.type_code else None
-    disp = dn.canonical()
-    return f"{word} {disp}" if word else disp
-
-
 # --- named laws ------------------------------------------------------------------------------
 
 _LAW_HEAD = re.compile(r"(?<![\w])(Bộ [Ll]uật|Luật|Hiến pháp|Pháp lệnh)(?=[ ])")
 _NAME_STOP_WORDS = {
     "ngày", "số", "của", "được", "đã", "đang", "sẽ", "về", "tại", "theo", "thì", "để", "mà", "nhằm", "khi",
     "nay", "này", "là", "gồm", "như", "các", "những", "do", "hoặc", "hay", "cũng", "vẫn", "còn", "phải",
-    "không", "đó", "trong", "cho", "từ", "đến", "qua", "vào", "bị", "nên", "nếu",
+    "không", "đó", "trong", "cho", "từ", "đến", "qua", "vào", "bị", "nên", "nếu", "trên", "dưới",
 }
 # two-word stops ("quy định" ends a name, "quy phạm" does not)
 _NAME_STOP_PAIRS = {
@@ -517,7 +526,7 @@ def _scan_name(clean: str, pos: int, depth: int = 0) -> int:
             break
         elif lw in ("sửa",) and words == 0:
             # "Luật sửa đổi, bổ sung một số điều của Luật A và Luật B"
-            mm = re.match(r"sửa đổi,? bổ sung(?: một số điều)?(?: của)?[ ]", clean[i:i + 60])
+            mm = re.match(r"sửa đổi,? bổ sung(?: một số điều)?(?: của)?[ ]", clean[i:i + 60], re.I)
             if mm and depth == 0:
                 j = i + mm.end()
                 last = j
@@ -596,6 +605,9 @@ _Q_NUM = re.compile(
     rf"(?<![\w/])(\d{{1,5}}(?:[ ]?[-/][ ]?(?:(?:19|20)\d\d|[A-Za-z{_D}][A-Za-z{_D}]*\d*)){{0,5}})(?![\w/])")
 
 
+_Q_NAME_STOP = {fold(w) for w in _NAME_STOP_WORDS} | {"nam", "ngay", "so"}
+
+
 def parse_reference_query(text: str) -> list[dict]:
     """Partial references in a user query, for prefix matching against keys.
 
@@ -647,11 +659,16 @@ def parse_reference_query(text: str) -> list[dict]:
     lm = re.search(r"\b(bo luat|luat|hien phap|phap lenh)\s+([a-z][a-z ,]*[a-z])", fq)
     if lm and not any(s <= lm.start() < e for s, e in used) and not re.match(r"\s*so\b", fq[lm.end():]):
         kind = {"bo luat": "BLUAT", "luat": "LUAT", "hien phap": "HP", "phap lenh": "PL"}[lm.group(1)]
-        name = _name_key(lm.group(2))
+        words = []
+        for w in _name_key(lm.group(2)).split():
+            if w in _Q_NAME_STOP:
+                break
+            words.append(w)
+        name = " ".join(words)
         if kind == "HP":
             ym = re.search(r"((?:19|20)\d\d)", fq[lm.start():])
             name = ym.group(1) if ym else ""
-        if name and not re.match(r"\d", name):
+        if name or kind == "HP":
             add({"kind": kind, "name": name})
     return out
 
@@ -662,7 +679,10 @@ def key_matches(partial: dict, key: str) -> bool:
     if "kind" in partial:
         if parts[0] != partial["kind"] or len(parts) < 2:
             return False
-        return parts[1].startswith(partial.get("name", "")) if partial.get("name") else True
+        # word prefix either way: "to chuc" finds "to chuc chinh phu"; "tiep cong dan o dak nong"
+        # (a query going on after the name) finds "tiep cong dan"
+        pn, kn = partial.get("name") or "", parts[1]
+        return not pn or (pn + " ").startswith(kn + " ") or (kn + " ").startswith(pn + " ")
     if len(parts) < 3:
         return False
     t, num, iss = parts[0], parts[1], parts[2]

@@ -105,7 +105,10 @@ _U, _L = UPPER, LOWER
 _CODE = rf"[{_U}][{_U}{_L}0-9]*"
 # "1321/UBND-KGVX", "04/2001/TT-BXD", "307-CV/HU", "3210/QĐ - UBND", "47/2009/TTLT-BTC-BLĐTBXH"
 _NUMBER_RE = re.compile(
-    rf"(?<![\w/])Số\s*[:.]?\s*(?P<num>\d+[a-z]?(?:\s*/\s*\d{{4}})?(?:\s*[/-]\s*{_CODE})+)")
+    rf"(?<![\w/])(?:Số\s*[:.]?|(?:Luật|Bộ luật|Nghị quyết|Pháp lệnh|Lệnh)\s+số\s*:)"
+    rf"\s*(?P<num>\d+[a-z]?(?:[ \t]*/[ \t]*\d{{4}})?(?:[ \t]*[/-]\s*{_CODE})+)")
+# the authentication block closing a consolidated text: its number, date and issuer are the document's
+_VBHN_RE = re.compile(r"XÁC THỰC VĂN BẢN HỢP NHẤT")
 _VV_RE = re.compile(r"(?:^|\s)V/[vV]\s*[:.]?\s*(?P<t>.+)$")
 _DATE_RE = re.compile(
     r"ngày\s*(?P<d>\d(?:\s?\d)?)\s*(?:tháng\s*(?P<m>\d(?:\s?\d)?)\s*năm\s*(?P<y>\d{4})"
@@ -417,6 +420,9 @@ def extract_metadata(ct: CleanText, path: str | None = None) -> Metadata:
             break
     head = "\n".join(head_lines)
     md = Metadata()
+    vbhn = _vbhn_block(ct.clean)
+    if vbhn is not None:
+        head = vbhn + "\n" + head
 
     # number, type code, issuer code
     code_present = False
@@ -424,7 +430,7 @@ def extract_metadata(ct: CleanText, path: str | None = None) -> Metadata:
     m = _NUMBER_RE.search(head)
     if m:
         md.number, md.type_code, md.issuer_code, code_present = _parse_number(m["num"])
-        num_line = head.count("\n", 0, m.start())
+        num_line = None if vbhn is not None else head.count("\n", 0, m.start())
 
     # type word in the header, before the body starts
     header_type, type_line = None, None
@@ -452,21 +458,13 @@ def extract_metadata(ct: CleanText, path: str | None = None) -> Metadata:
                 parts.append(s2)
             vv_title = _trim_title(" ".join(parts))
             break
-    if header_type:
+    type_title = _title_after_type(head_lines, header_type, type_line) if header_type else None
+    if vbhn is not None:
+        # a consolidated text: the header is that of the text it consolidates
+        md.doc_type, md.title = TYPE_WORDS["VBHN"], vv_title or type_title
+    elif header_type:
         md.doc_type = next(w for w in TYPE_WORDS.values() if w.upper() == header_type)
-        rest = head_lines[type_line][len(header_type):].strip()
-        parts = [rest] if rest else []
-        for s2 in head_lines[type_line + 1:type_line + 8]:
-            if not s2:
-                if parts:
-                    break
-                continue
-            if _STOP_TITLE.match(s2) or len(parts) >= 4 or re.fullmatch(r"[A-Z]{2,}\.?|-+|_+", s2):
-                break
-            if parts and _is_upper_line(parts[-1]) != _is_upper_line(s2):
-                break
-            parts.append(s2)
-        md.title = vv_title or (_trim_title(" ".join(parts)) if parts else None)
+        md.title = vv_title or type_title
     elif vv_title is not None:
         md.doc_type, md.title = "Công văn", vv_title
     elif code_present and md.type_code not in _PSEUDO:
@@ -513,6 +511,33 @@ def extract_metadata(ct: CleanText, path: str | None = None) -> Metadata:
                 md.signer = _name(s)
                 break
     return md
+
+
+def _title_after_type(head_lines: list[str], header_type: str, type_line: int) -> str | None:
+    """The trích yếu of a decision etc.: the rest of the type line and the lines under it."""
+    rest = head_lines[type_line][len(header_type):].strip()
+    parts = [rest] if rest else []
+    for s2 in head_lines[type_line + 1:type_line + 8]:
+        if not s2:
+            if parts:
+                break
+            continue
+        if _STOP_TITLE.match(s2) or len(parts) >= 4 or re.fullmatch(r"[A-Z]{2,}\.?|-+|_+", s2):
+            break
+        if parts and _is_upper_line(parts[-1]) != _is_upper_line(s2):
+            break
+        parts.append(s2)
+    return _trim_title(" ".join(parts)) if parts else None
+
+
+def _vbhn_block(text: str) -> str | None:
+    """The "XÁC THỰC VĂN BẢN HỢP NHẤT" block with its number (lines around it), or None."""
+    for m in _VBHN_RE.finditer(text):
+        block = text[max(0, m.start() - 200):m.end() + 200]
+        n = _NUMBER_RE.search(block)
+        if n and "VBHN" in fold(n["num"]).upper():
+            return block[n.start():]
+    return None
 
 
 def _trim_title(t: str) -> str | None:
