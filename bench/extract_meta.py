@@ -206,7 +206,9 @@ def phapluat_results() -> dict | None:
             else:
                 misses.append(f"phapluat {e['slug']} doc_type: got {md.doc_type!r}, label {loai!r}")
         # the year segment of the number ("...-so-09-2022-tt-..."), else the label's year
-        years = re.findall(r"^.*?-so-\d+-((?:19|20)\d\d)-", e["slug"]) or ([str(e["nam"])] if 1945 <= (e.get("nam") or 0) <= 2100 else [])
+        years = re.findall(r"^.*?-so-\d+-((?:19|20)\d\d)-", e["slug"])
+        if not years and 1945 <= (e.get("nam") or 0) <= 2100:   # "nam" sometimes holds the number
+            years = [str(e["nam"])]
         if years:
             dated += 1
             if md.date and md.date[:4] == years[0]:
