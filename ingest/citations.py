@@ -282,22 +282,21 @@ def _sentence(ct: CleanText, bounds: list[int], start: int, end: int) -> str:
     return ct.original[os_:oe].strip()
 
 
-def _word_before(clean: str, start: int) -> tuple[str | None, int, str | None]:
-    """Type word right before a number: (code or None, clean start of the word, law name)."""
+def _word_before(clean: str, start: int) -> tuple[bool, str | None, int, str | None]:
+    """Type word right before a number: (found, code or None, clean start of the word, law name).
+
+    "văn bản số ..." is found with no code; "Pháp lệnh ưu đãi ... số ..." also returns the name.
+    The caller guarantees that folding keeps the length, so folded offsets are clean offsets.
+    """
     before = clean[max(0, start - 160):start]
     fb = fold(before)
-    assert len(fb) == len(before)  # fold keeps length for NFC Vietnamese letters
     m = _TYPE_WORD_RE.search(fb)
     if m:
-        w = m.group(1)
-        return (_WORD_CODES[w] if w != "van ban" else None), start - len(before) + m.start(1), (
-            "" if w == "van ban" else None)
+        return True, _WORD_CODES[m.group(1)], start - len(before) + m.start(1), None
     m = _LAW_NAME_RE.search(fb)
     if m and not re.search(r"\b(ngay|nam \d|so \d)", m.group(2)) and not _TYPE_WORD_RE.search(m.group(2) + " "):
-        s0 = start - len(before) + m.start(1)
-        name_span = before[m.start(1):m.end(2)]
-        return _WORD_CODES[m.group(1)], s0, name_span
-    return None, start, None
+        return True, _WORD_CODES[m.group(1)], start - len(before) + m.start(1), before[m.start(1):m.end(2)]
+    return False, None, start, None
 
 
 def _safe_fold_ok(s: str) -> bool:
@@ -334,11 +333,6 @@ def _tail(clean: str, end: int) -> tuple[str | None, str | None, int]:
     return date, body, pos
 
 
-def _num_from_match(m: re.Match) -> DocNumber | None:
-    raw = m.group(0)
-    return parse_number(raw)
-
-
 def _is_plausible_bare(dn: DocNumber, m: re.Match) -> bool:
     """A number with no type word before it: require a real code, not "3/A"."""
     if m.group("d_n"):
@@ -350,9 +344,11 @@ def _is_plausible_bare(dn: DocNumber, m: re.Match) -> bool:
 
 
 def _same_number(a: DocNumber, b: DocNumber) -> bool:
-    return (a.serial == b.serial and (a.year or 0) == (b.year or 0) or a.serial == b.serial and not (a.year and b.year)) \
-        and fold(a.issuer_code or "").upper() == fold(b.issuer_code or "").upper() \
-        and (a.type_code == b.type_code or None in (a.type_code, b.type_code))
+    """Same document number, tolerating a missing year or an inferred type."""
+    return (a.serial == b.serial
+            and (a.year == b.year or None in (a.year, b.year))
+            and fold(a.issuer_code or "").upper() == fold(b.issuer_code or "").upper()
+            and (a.type_code == b.type_code or not (a.typed and b.typed)))
 
 
 def extract_references(ct: CleanText, context: dict | None = None) -> list[Reference]:
@@ -377,14 +373,13 @@ def extract_references(ct: CleanText, context: dict | None = None) -> list[Refer
         if _OWN_HEADER.search(clean[max(0, ns - 12):ns]):  # "Số: ..." header: the document's own number
             prev_word = None
             continue
-        dn = _num_from_match(m)
+        dn = parse_number(m.group(0))
         if dn is None:
             continue
-        word, qs, law_name = _word_before(clean, ns)
-        listed = False
-        if word is None and law_name is None and prev_word is not None and _LIST_GAP.match(clean[prev_word[1]:ns]):
-            word, listed = prev_word[0], True
-        if word is None and law_name is None and not listed and not _is_plausible_bare(dn, m):
+        found, word, qs, law_name = _word_before(clean, ns)
+        if not found and prev_word is not None and _LIST_GAP.match(clean[prev_word[1]:ns]):
+            found, word = True, prev_word[0]  # "các Nghị định số 54/2006/NĐ-CP, 89/2008/NĐ-CP"
+        if not found and not _is_plausible_bare(dn, m):
             prev_word = None
             continue
         date, body, tail_end = _tail(clean, ne)
@@ -466,13 +461,33 @@ _LAW_HEAD = re.compile(r"(?<![\w])(Bộ [Ll]uật|Luật|Hiến pháp|Pháp lệ
 _NAME_STOP_WORDS = {
     "ngày", "số", "của", "được", "đã", "đang", "sẽ", "về", "tại", "theo", "thì", "để", "mà", "nhằm", "khi",
     "nay", "này", "là", "gồm", "như", "các", "những", "do", "hoặc", "hay", "cũng", "vẫn", "còn", "phải",
-    "không", "đó", "trong", "cho", "từ", "đến", "qua", "vào", "bị", "nên", "nếu", "trên", "dưới",
+    "không", "đó", "trong", "cho", "từ", "đến", "qua", "vào", "bị", "nên", "nếu", "trên", "dưới", "có",
+    "bằng", "chịu",
 }
 # two-word stops ("quy định" ends a name, "quy phạm" does not)
 _NAME_STOP_PAIRS = {
-    ("ban", "hành"), ("thông", "qua"), ("quy", "định"), ("hướng", "dẫn"), ("hiện", "hành"), ("có", "hiệu"),
-    ("sửa", "đổi"), ("đối", "với"), ("liên", "quan"), ("thi", "hành"), ("có", "liên"), ("năm", "học"),
+    ("ban", "hành"), ("thông", "qua"), ("quy", "định"), ("hướng", "dẫn"), ("hiện", "hành"),
+    ("sửa", "đổi"), ("đối", "với"), ("liên", "quan"), ("thi", "hành"), ("năm", "học"), ("tổ", "chức"),
 }
+_NOT_AFTER_AND = {"một", "các", "những", "mọi", "nhiều", "hai", "ba", "văn", "quy", "hướng", "nghị", "thông",
+                  "khoản", "điều", "điểm", "chương", "mục", "phụ", "có", "được", "chịu", "chủ", "theo", "tại"}
+# common law names (folded, without the kind word): a scanned name that starts with one is cut to it,
+# so "Luật Giáo dục nghề nghiệp tổ chức cuộc họp" gives "Luật Giáo dục nghề nghiệp"
+_KNOWN_NAMES = sorted({
+    "an ninh mang", "an toan thong tin mang", "an toan thuc pham", "an toan ve sinh lao dong", "bao hiem xa hoi",
+    "bao hiem y te", "bao hiem tien gui", "bao ve bi mat nha nuoc", "bao ve moi truong", "ban hanh van ban quy pham phap luat",
+    "can bo cong chuc", "cong an nhan dan", "cu tru", "chung khoan", "dan su", "dat dai", "dau thau", "dau tu",
+    "dau tu cong", "doanh nghiep", "giao duc", "giao duc dai hoc", "giao duc nghe nghiep", "hai quan", "hop tac xa",
+    "hinh su", "khieu nai", "to cao", "tiep cong dan", "lao dong", "ngan sach nha nuoc", "nguoi cao tuoi",
+    "nguoi khuyet tat", "nha o", "quan ly thue", "so huu tri tue", "thi hanh an dan su", "thi hanh an hinh su",
+    "thi dua khen thuong", "to chuc chinh phu", "to chuc chinh quyen dia phuong", "to chuc quoc hoi",
+    "thuc hien dan chu o co so", "viec lam", "vien chuc", "xay dung", "xu ly vi pham hanh chinh", "thanh tra",
+    "phong chong tham nhung", "tre em", "thanh nien", "cong doan", "hon nhan va gia dinh", "kham benh chua benh",
+    "thue gia tri gia tang", "thue thu nhap ca nhan", "thue thu nhap doanh nghiep", "ke toan", "kiem toan nha nuoc",
+    "nghia vu quan su", "dan quan tu ve", "quoc phong", "giao thong duong bo", "to chuc hoi dong nhan dan va uy ban nhan dan",
+    "uu dai nguoi co cong voi cach mang", "thuc hien dan chu o xa phuong thi tran", "binh dang gioi",
+    "phong chong bao luc gia dinh", "phong chong ma tuy", "di san van hoa", "tin nguong ton giao", "bau cu dai bieu quoc hoi va dai bieu hoi dong nhan dan",
+}, key=len, reverse=True)
 _NOT_NAME_FIRST = {"sư", "gia", "định", "pháp", "này", "hiện", "và", "hoặc", "của", "số", "được", "đã", "các",
                    "về", "mới", "nêu", "trên", "ngày", "năm", "quy", "cũ", "khác", "liên", "đó"}
 _WORD_RE = re.compile(rf"{_W}+(?:-{_W}+)?")
@@ -496,15 +511,21 @@ def _scan_name(clean: str, pos: int, depth: int = 0) -> int:
         if i < n and clean[i] == "," and words:
             # a comma joins short pieces: "Phòng, chống", "Cán bộ, công chức"
             j = i + 1
-            seg = re.match(rf"[ ]*((?:{_W}+[ ]?){{1,3}})(?=[,;.:()“”\n]|[ ](?:và|ngày|năm|số|của)\b|$)", clean[j:j + 60])
             nxt = re.match(rf"[ ]*({_W}+)", clean[j:j + 30])
             if nxt and nxt.group(1) in ("chống", "bổ"):
                 i = j
                 continue
-            if seg and words <= 4 and seg.group(1).split()[0][0].islower() and \
-                    seg.group(1).split()[0] not in _NAME_STOP_WORDS and not (seg.group(1).split()[0] == "năm"):
-                i = j
-                continue
+            # short lower-case pieces up to a strong boundary: "An toàn, vệ sinh lao động ngày ..."
+            seg = re.match(rf"[ ]*((?:{_W}+[ ]?){{1,3}})(?=[,;.:()“”\n]|[ ](?:và|ngày|năm|số|của)\b|$)",
+                           clean[j:j + 60])
+            seg4 = re.match(rf"[ ]*((?:{_W}+[ ]?){{4,5}})(?=[;.:\n]|[ ](?:ngày|năm|số|của|được|đã)\b|$)",
+                            clean[j:j + 80])
+            seg = seg if seg else seg4
+            if seg and words <= 4:
+                sw = seg.group(1).split()
+                if sw[0][0].islower() and not any(w in _NAME_STOP_WORDS or w == "năm" for w in sw):
+                    i = j
+                    continue
             break
         m = _WORD_RE.match(clean, i)
         if not m:
@@ -514,8 +535,13 @@ def _scan_name(clean: str, pos: int, depth: int = 0) -> int:
         if lw in ("và",):
             nm = _WORD_RE.match(clean, m.end() + 1) if m.end() < n and clean[m.end()] == " " else None
             nw = nm.group(0) if nm else ""
-            if not nw or nw[0].isupper() or nw in _NAME_STOP_WORDS or nw in ("các", "những"):
+            if not nw or nw[0].isupper() or nw in _NAME_STOP_WORDS or nw in _NOT_AFTER_AND:
                 break
+        elif lw == "số" and words and re.match(rf"[ ]{_W}", clean[m.end():m.end() + 2]) \
+                and not re.match(r"[ ](?:\d|hiệu|:)", clean[m.end():m.end() + 6]):
+            pass  # "Luật Tần số vô tuyến điện"; "Luật ... số 10/2012/QH13" stops
+        elif lw == "có" and words and _next_word(clean, m.end()) == "công":
+            pass  # "Pháp lệnh Ưu đãi người có công với cách mạng"
         elif lw in _NAME_STOP_WORDS:
             break
         elif words and (lw, _next_word(clean, m.end())) in _NAME_STOP_PAIRS:
@@ -569,6 +595,7 @@ def _named_laws(ct: CleanText, bounds: list[int], covered: list[tuple[int, int]]
             name_end = _scan_name(clean, h.end())
             if name_end <= h.end():
                 continue
+            name_end = _cut_to_known(clean, h.end() + 1, name_end)
             year = None
             nkey = None
         # numbered law ("Luật ... số 76/2015/QH13") is handled by the number pass
@@ -591,6 +618,18 @@ def _named_laws(ct: CleanText, bounds: list[int], covered: list[tuple[int, int]]
             type_code=_KIND_KEY[kind], number=None, year=year, issuer_code=None, date=date,
             issuer_body=None, scope="global", key=f"{_KIND_KEY[kind]}|{nkey}", canonical=name, name=name))
     return out
+
+
+def _cut_to_known(clean: str, start: int, end: int) -> int:
+    """Cut a scanned name to the longest known law name it starts with (fold keeps offsets)."""
+    words = list(re.finditer(rf"{_W}+", clean[start:end]))
+    folded = [fold(w.group(0)) for w in words]
+    for known in _KNOWN_NAMES:
+        kw = known.split()
+        # two-word names are too often the start of another law ("Đầu tư" / "Đầu tư công")
+        if len(kw) >= 3 and len(kw) < len(folded) and folded[:len(kw)] == kw:
+            return start + words[len(kw) - 1].end()
+    return end
 
 
 def _name_key(name: str) -> str:

@@ -1,0 +1,238 @@
+"""End to end: the real `streamlit run app.py` server on a free local port, driven in headless Chromium.
+
+One server and one browser for the module (the suite runs on 2 cores). The tests run in file order:
+ask the Chỉ thị 16 question, open a document, upload a new document and find it by a phrase only it
+contains. Screenshots go to tmp; set VANBAN_SCREENSHOT_DIR=docs to refresh the ones in the README.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+QUESTION = "Văn bản nào trích dẫn Chỉ thị 16?"
+NEW_PHRASE = "mô hình cà phê xanh gắn với dân vận khéo ở buôn Kô Siêr"
+NEW_DOC = f"""ỦY BAN NHÂN DÂN
+TỈNH ĐẮK LẮK
+
+Số: 7777/UBND-KGVX
+V/v nhân rộng mô hình dân vận khéo năm 2023
+
+Đắk Lắk, ngày 9 tháng 3 năm 2023
+
+Kính gửi: Các sở, ban, ngành.
+
+Tiếp tục thực hiện Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh về đẩy mạnh phong trào thi đua “Dân vận khéo”, Ủy ban nhân dân tỉnh yêu cầu:
+
+1. Nhân rộng {NEW_PHRASE} trong toàn tỉnh.
+
+2. Báo cáo kết quả trước ngày 30/11/2023.
+
+KT. CHỦ TỊCH
+PHÓ CHỦ TỊCH
+
+Nguyễn Văn Thử
+"""
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="E2E cần /usr/bin/chromium và /usr/bin/chromedriver (Debian: apt-get install chromium chromium-driver)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last})" if last else ""))
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    d = os.environ.get("VANBAN_SCREENSHOT_DIR")
+    out = (REPO / d) if d and not os.path.isabs(d) else Path(d) if d else tmp_path_factory.mktemp("screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(corpus_index, tmp_path_factory, request):
+    """`streamlit run app.py` on a copy of the session index; killed (process group) in a finalizer."""
+    work = tmp_path_factory.mktemp("e2e")
+    index_dir = work / "index"
+    shutil.copytree(corpus_index, index_dir)
+    port = _free_port()
+    env = {**os.environ, "VANBAN_INDEX_DIR": str(index_dir), "VANBAN_CORPUS_DIR": str(REPO / "corpus"),
+           "VANBAN_UPLOAD_DIR": str(work / "uploads"), "HF_HUB_OFFLINE": "1"}
+    log = open(work / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop():
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        log.close()
+    request.addfinalizer(stop)
+
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {(work / 'server.log').read_text()[-2000:]}")
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    _wait(healthy, 30, "the Streamlit server to answer /_stcore/health")
+    return {"url": url, "work": work, "log": work / "server.log"}
+
+
+@pytest.fixture(scope="module")
+def browser(server, tmp_path_factory, request):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--no-first-run", "--window-size=1400,1700", "--lang=vi-VN"):
+        opts.add_argument(a)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    request.addfinalizer(driver.quit)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def _page_text(driver) -> str:
+    from selenium.webdriver.common.by import By
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def _wait_text(driver, text: str, timeout: float = 30) -> None:
+    _wait(lambda: text in _page_text(driver), timeout, f"“{text}” on the page")
+
+
+def _wait_idle(driver, timeout: float = 30) -> None:
+    """Streamlit shows a "running" status widget while a script runs."""
+    from selenium.webdriver.common.by import By
+    time.sleep(0.3)
+    _wait(lambda: not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'), timeout,
+          "the script run to finish")
+
+
+def _search(driver, text: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    box = _wait(lambda: driver.find_element(By.CSS_SELECTOR, 'input[aria-label="Câu hỏi, số hiệu hoặc tham chiếu"]'),
+                30, "the search box")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text + Keys.ENTER)
+
+
+def _tab(driver, name: str):
+    from selenium.webdriver.common.by import By
+    tab = _wait(lambda: next(t for t in driver.find_elements(By.CSS_SELECTOR, 'button[role="tab"]') if t.text == name),
+                20, f"the “{name}” tab")
+    tab.click()
+
+
+# --- tests ------------------------------------------------------------------------------------------------
+
+def test_staff_asks_who_cites_chi_thi_16_and_sees_both_documents_with_passages(server, browser, shots):
+    from selenium.webdriver.common.by import By
+    browser.get(server["url"] + "/")
+    _search(browser, QUESTION)
+    _wait_text(browser, "2 văn bản trích dẫn Chỉ thị 16/CT-TTg", 45)
+    _wait_idle(browser)
+    text = _page_text(browser)
+    assert "5500/UBND-KGVX" in text and "1321/UBND-KGVX" in text
+    cards = browser.find_elements(By.CSS_SELECTOR, ".vb-card")
+    assert len(cards) == 2
+    quotes = [m.text for m in browser.find_elements(By.CSS_SELECTOR, ".vb-card mark.quote")]
+    assert "Chỉ thị số 16-CT/TTg" in quotes and "Chỉ thị số 16/TC-TTg" in quotes  # as each document writes it
+    assert browser.find_elements(By.CSS_SELECTOR, ".vb-card .ans")
+    assert "Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk" in text
+    assert "Traceback" not in text
+    browser.save_screenshot(str(shots / "tra-cuu.png"))
+
+
+def test_staff_opens_a_cited_document_from_its_passage(server, browser, shots):
+    from selenium.webdriver.common.by import By
+    link = _wait(lambda: next(a for a in browser.find_elements(By.CSS_SELECTOR, ".vb-card .vb-head a")
+                              if "5500/UBND-KGVX" in a.text), 20, "the link to 5500/UBND-KGVX")
+    link.click()
+    _wait_text(browser, "Toàn văn", 30)
+    _wait_idle(browser)
+    assert "doc=" in browser.current_url and "p=" in browser.current_url
+    text = _page_text(browser)
+    assert "Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk" in text
+    assert "Võ Văn Cảnh" in text                       # signer in the metadata
+    assert "Văn bản được trích dẫn" in text and "Chỉ thị 16/CT-TTg" in text
+    passage = browser.find_element(By.CSS_SELECTOR, ".vb-full .psg")
+    assert "Chỉ thị số 16-CT/TTg" in passage.text    # the passage in place in the full text
+    time.sleep(0.5)  # let the passage scroll into view
+    browser.save_screenshot(str(shots / "van-ban.png"))
+    _wait(lambda: browser.find_element(By.PARTIAL_LINK_TEXT, "Quay lại tìm kiếm"), 10, "the back link").click()
+    _wait_text(browser, "2 văn bản trích dẫn Chỉ thị 16/CT-TTg", 30)
+
+
+def test_admin_uploads_a_document_and_staff_find_it_by_its_own_phrase(server, browser, shots):
+    from selenium.webdriver.common.by import By
+    upload = server["work"] / "cong-van-7777.txt"
+    upload.write_text(NEW_DOC, encoding="utf-8")
+    browser.get(server["url"] + "/")
+    _tab(browser, "Quản trị")
+    _wait_text(browser, "Trạng thái chỉ mục", 30)
+    browser.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(str(upload))
+    _wait_text(browser, "cong-van-7777.txt", 20)
+    _wait(lambda: next(b for b in browser.find_elements(By.TAG_NAME, "button")
+                       if b.text == "Nạp các tệp đã chọn" and b.is_enabled()), 20, "the ingest button").click()
+    _wait_text(browser, "Đã thêm 1", 60)
+    _wait_idle(browser)
+    text = _page_text(browser)
+    assert "Kết quả lần nạp gần nhất" in text and "cong-van-7777.txt" in text
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(shots / "quan-tri.png"))
+
+    _tab(browser, "Tra cứu")
+    _search(browser, "cà phê xanh buôn Kô Siêr")
+    _wait_text(browser, "7777/UBND-KGVX", 30)
+    _wait_idle(browser)
+    first = browser.find_elements(By.CSS_SELECTOR, ".vb-card")[0]
+    assert "7777/UBND-KGVX" in first.text and "Kô Siêr" in first.text
+    assert [m.text for m in first.find_elements(By.CSS_SELECTOR, "mark.hl")]  # matched words highlighted
+    assert "Traceback" not in _page_text(browser)
