@@ -212,12 +212,12 @@ class StoreIndex:
 class Evaluator:
     """Candidates per question from an index (cached on disk), ranked by document."""
 
-    def __init__(self, index):
+    def __init__(self, index, cache_dir: Path | None = ds.CACHE / "candidates"):
         self.index = index
         self.keys = index.keys
-        self.cache_file = ds.CACHE / "candidates" / f"{index.name}.json"
+        self.cache_file = Path(cache_dir) / f"{index.name}.json" if cache_dir else None
         self.cache: dict[str, dict] = {}
-        if self.cache_file.exists():
+        if self.cache_file and self.cache_file.exists():
             self.cache = json.loads(self.cache_file.read_text(encoding="utf-8"))
         self._dirty = False
 
@@ -230,7 +230,7 @@ class Evaluator:
         return [tuple(x) for x in c["dense"]], [tuple(x) for x in c["bm25"]]
 
     def save(self) -> None:
-        if self._dirty:
+        if self._dirty and self.cache_file:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
             self.cache_file.write_text(json.dumps(self.cache, ensure_ascii=False), encoding="utf-8")
             self._dirty = False

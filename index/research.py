@@ -413,7 +413,7 @@ def _iso_deadline(m: re.Match, doc_year: int | None) -> tuple[str | None, bool]:
         return None, False
 
 
-def _addressees(s: Searcher, d: dict, passages: list[dict]) -> str | None:
+def _addressees(d: dict, passages: list[dict]) -> str | None:
     """Whom the document tells to act: "yêu cầu <X> thực hiện ...", else its recipients."""
     for p in passages:
         m = _ADDRESSEES.search(p["clean"])
@@ -479,7 +479,7 @@ def tasks(s: Searcher, province: str | None = None, doc_ids: list[int] | None = 
                     task = body[m.end("agency"):].strip(" ,") if giao else body[m.end("agency"):].strip()
                 else:
                     if addressees is None:
-                        addressees = _addressees(s, d, passages) or ""
+                        addressees = _addressees(d, passages) or ""
                     who, source, task = addressees or None, "người nhận", body
                 deadline, recurring = _iso_deadline(dl, _year(d)) if dl else (None, False)
                 out.append({"agency": who, "agency_source": source, "task": _capital(task.rstrip("./ ")),
@@ -590,9 +590,8 @@ def similar_documents(s: Searcher, doc_id: int, k: int = 5, pairs: int = 3) -> d
     texts = {p["id"]: p["text"] for p in own}
     results = []
     for oid in top:
-        ops = [p for p in other_pass[oid]]
-        ov = _vectors(s, [p["id"] for p in ops])
-        ops = [p for p in ops if p["id"] in ov]
+        ov = _vectors(s, [p["id"] for p in other_pass[oid]])
+        ops = [p for p in other_pass[oid] if p["id"] in ov]
         if not ops:
             continue
         S = A @ np.stack([ov[p["id"]] for p in ops]).T

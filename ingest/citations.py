@@ -486,7 +486,14 @@ _KNOWN_NAMES = sorted({
     "thue gia tri gia tang", "thue thu nhap ca nhan", "thue thu nhap doanh nghiep", "ke toan", "kiem toan nha nuoc",
     "nghia vu quan su", "dan quan tu ve", "quoc phong", "giao thong duong bo", "to chuc hoi dong nhan dan va uy ban nhan dan",
     "uu dai nguoi co cong voi cach mang", "thuc hien dan chu o xa phuong thi tran", "binh dang gioi",
-    "phong chong bao luc gia dinh", "phong chong ma tuy", "di san van hoa", "tin nguong ton giao", "bau cu dai bieu quoc hoi va dai bieu hoi dong nhan dan",
+    "phong chong bao luc gia dinh", "phong chong ma tuy", "di san van hoa", "tin nguong ton giao",
+    "bau cu dai bieu quoc hoi va dai bieu hoi dong nhan dan", "to tung hinh su", "to tung dan su", "to tung hanh chinh",
+    "giao duc quoc phong va an ninh", "doanh nghiep nha nuoc", "dau tu theo phuong thuc doi tac cong tu",
+    "thong ke", "bao chi", "du lich", "giam dinh tu phap", "hang hai viet nam", "trat tu an toan giao thong duong bo",
+    "chuyen giao cong nghe", "khoa hoc va cong nghe", "khoa hoc cong nghe va doi moi sang tao", "quan ly no cong",
+    "ho tro doanh nghiep nho va vua", "tre em", "chung khoan", "cong chung", "ho tich", "kinh doanh bat dong san",
+    "phong chay va chua chay", "phong chay chua chay va cuu nan cuu ho", "nguoi lao dong viet nam di lam viec o nuoc ngoai",
+    "tri tue nhan tao", "dien anh", "xuat ban", "luu tru", "quy hoach", "thuong mai", "canh tranh",
 }, key=len, reverse=True)
 _NOT_NAME_FIRST = {"sư", "gia", "định", "pháp", "này", "hiện", "và", "hoặc", "của", "số", "được", "đã", "các",
                    "về", "mới", "nêu", "trên", "ngày", "năm", "quy", "cũ", "khác", "liên", "đó"}
@@ -569,6 +576,9 @@ def _scan_name(clean: str, pos: int, depth: int = 0) -> int:
                         break
                     j = e2 + jm.end()
                 return last if last > i + mm.end() else i + mm.end() - 1
+        tail = re.search(r"(?<=[^\W\d])\d+$", w)
+        if words and tail:  # footnote mark glued to the last word: "Luật Nhà ở11"
+            return m.end() - len(tail.group(0))
         i = m.end()
         end = i
         words += 1
@@ -626,8 +636,8 @@ def _cut_to_known(clean: str, start: int, end: int) -> int:
     folded = [fold(w.group(0)) for w in words]
     for known in _KNOWN_NAMES:
         kw = known.split()
-        # two-word names are too often the start of another law ("Đầu tư" / "Đầu tư công")
-        if len(kw) >= 3 and len(kw) < len(folded) and folded[:len(kw)] == kw:
+        # longest first, so "Đầu tư công" is kept whole and "Đầu tư nếu ..." is cut to "Đầu tư"
+        if len(kw) < len(folded) and folded[:len(kw)] == kw:
             return start + words[len(kw) - 1].end()
     return end
 

@@ -165,7 +165,7 @@ def _search(driver, text: str) -> None:
 
 def _tab(driver, name: str):
     from selenium.webdriver.common.by import By
-    tab = _wait(lambda: next(t for t in driver.find_elements(By.CSS_SELECTOR, 'button[role="tab"]') if t.text == name),
+    tab = _wait(lambda: next(t for t in driver.find_elements(By.CSS_SELECTOR, '[role="tab"]') if t.text == name),
                 20, f"the “{name}” tab")
     tab.click()
 
@@ -202,11 +202,12 @@ def test_staff_opens_a_cited_document_from_its_passage(server, browser, shots):
     assert "Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk" in text
     assert "Võ Văn Cảnh" in text                       # signer in the metadata
     assert "Văn bản được trích dẫn" in text and "Chỉ thị 16/CT-TTg" in text
-    passage = browser.find_element(By.CSS_SELECTOR, ".vb-full .psg")
-    assert "Chỉ thị số 16-CT/TTg" in passage.text    # the passage in place in the full text
+    passage = "".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, ".vb-full .psg"))
+    assert "Chỉ thị số 16-CT/TTg" in passage    # the passage in place in the full text
     time.sleep(0.5)  # let the passage scroll into view
     browser.save_screenshot(str(shots / "van-ban.png"))
-    _wait(lambda: browser.find_element(By.PARTIAL_LINK_TEXT, "Quay lại tìm kiếm"), 10, "the back link").click()
+    back = _wait(lambda: browser.find_element(By.PARTIAL_LINK_TEXT, "Quay lại tìm kiếm"), 10, "the back link")
+    browser.execute_script("arguments[0].click()", back)  # the page is scrolled to the passage
     _wait_text(browser, "2 văn bản trích dẫn Chỉ thị 16/CT-TTg", 30)
 
 
