@@ -39,6 +39,16 @@ mark.quote {background: #ffd591; font-weight: 600;}
 .psg {background: #e8f0fe;}
 .ref {text-decoration: underline dotted;}
 .vb-legend span, .vb-legend mark {padding: 0 .3rem; margin-right: .6rem; font-size: .85rem;}
+/* Streamlit's uploader and menu are in English; staff read Vietnamese only */
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {font-size: 0;}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "Chọn tệp"; font-size: .9rem;}
+[data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0;}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "Kéo thả tệp vào đây · PDF, DOCX, TXT, MD · tối đa 50 MB mỗi tệp"; font-size: .85rem;}
+#MainMenu {visibility: hidden;}
+/* the English "Running… / Stop" widget; the page shows its own Vietnamese spinner and progress bars */
+[data-testid="stStatusWidget"] {visibility: hidden;}
 </style>
 """
 
@@ -187,17 +197,19 @@ def search_page(searcher, runner: views.IngestRunner, filters: Filters, k: int) 
         elif "q" in st.query_params:
             del st.query_params["q"]
     if not query:
-        st.caption("Gõ câu hỏi (có dấu hoặc không dấu), số hiệu văn bản hoặc tên văn bản được trích dẫn rồi nhấn Enter.")
+        st.caption("Gõ câu hỏi (có dấu hoặc không dấu), số hiệu văn bản hoặc tên văn bản được trích dẫn "
+                   "rồi nhấn Enter.")
         return
 
     try:
-        result = ask(searcher, query, k=k, filters=filters)
+        with st.spinner("Đang tìm…"):
+            result = ask(searcher, query, k=k, filters=filters)
     except Exception as e:  # a broken index or model: a message, never a traceback
-        st.error(f"Không thực hiện được tìm kiếm: {e}")
+        st.error(views.md_escape(f"Không thực hiện được tìm kiếm: {e}"))
         return
 
     if not result["passages"]:
-        st.warning(result["answer"] if result.get("answer") else "Không tìm thấy kết quả.")
+        st.warning(views.md_escape(result.get("answer") or "Không tìm thấy kết quả."))
         for c in result.get("candidates") or []:
             st.button(f"{c['canonical']} ({c['n_documents']} văn bản trích dẫn)", key=f"cand-{c['key']}",
                       on_click=set_query, args=(f"Văn bản nào trích dẫn {c['canonical']}?",))
@@ -210,7 +222,7 @@ def search_page(searcher, runner: views.IngestRunner, filters: Filters, k: int) 
         return
 
     st.subheader("Trả lời")
-    st.success(result["answer"])
+    st.success(views.md_escape(result["answer"]))
     docs = result.get("documents") or []
     cards = views.passage_cards(result, query)
     if docs:
@@ -239,16 +251,16 @@ def document_page(searcher, raw_id: str) -> None:
     try:
         doc_id = int(raw_id)
     except ValueError:
-        st.error(f"Mã văn bản “{raw_id}” không hợp lệ.")
+        st.error(views.md_escape(f"Mã văn bản “{raw_id}” không hợp lệ."))
         return
     view = views.document_view(searcher, doc_id)
     if view is None:
         st.error(f"Không tìm thấy văn bản mã {doc_id} trong chỉ mục (có thể đã được thay thế khi nạp lại).")
         return
     doc = view["document"]
-    st.title(view["citation"])
+    st.title(views.md_escape(view["citation"]))
     if doc.get("title"):
-        st.markdown(f"**V/v {doc['title']}**")
+        st.markdown(f"<p><b>V/v {html.escape(doc['title'])}</b></p>", unsafe_allow_html=True)
     st.code(view["citation"], language=None)
 
     left, right = st.columns([3, 2])
@@ -267,7 +279,8 @@ def document_page(searcher, raw_id: str) -> None:
             else:
                 st.markdown(f"{html.escape(o['canonical'])} <span style='color:#888'>(chưa có trong chỉ mục)</span>",
                             unsafe_allow_html=True)
-            st.caption(f"Viết trong văn bản: {quotes}" + (f" · {o['count']} lần" if o["count"] > 1 else ""))
+            times = f" · {o['count']} lần" if o["count"] > 1 else ""
+            st.caption(views.md_escape(f"Viết trong văn bản: {quotes}{times}"))
         st.subheader(f"Văn bản trích dẫn văn bản này ({len(view['incoming'])})")
         if not view["incoming"]:
             st.caption("Chưa có văn bản nào trong chỉ mục trích dẫn văn bản này.")
@@ -310,7 +323,7 @@ def admin_page(searcher, runner: views.IngestRunner, corpus_dir: str, upload_dir
     st.subheader("Thêm văn bản")
     st.caption("Tải lên tệp PDF, DOCX, TXT hoặc MD. Trong khi nạp, tra cứu vẫn dùng chỉ mục trước đó.")
     n = st.session_state.setdefault("uploader_n", 0)
-    files = st.file_uploader("Chọn tệp", type=list(views.UPLOAD_TYPES), accept_multiple_files=True,
+    files = st.file_uploader("Tệp văn bản", type=list(views.UPLOAD_TYPES), accept_multiple_files=True,
                              key=f"uploader-{n}")
     c1, c2 = st.columns(2)
     if c1.button("Nạp các tệp đã chọn", type="primary", disabled=runner.running or not files):
@@ -337,7 +350,7 @@ def admin_page(searcher, runner: views.IngestRunner, corpus_dir: str, upload_dir
     elif job is not None:
         st.markdown("**Kết quả lần nạp gần nhất**")
         if job.state == "failed":
-            st.error(f"Nạp dữ liệu thất bại: {job.error}")
+            st.error(views.md_escape(f"Nạp dữ liệu thất bại: {job.error}"))
         else:
             report = job.report or {}
             (st.warning if report.get("failed") else st.success)(views.report_summary(report))

@@ -141,12 +141,7 @@ def ask(s: Searcher, question: str, k: int = 5, filters: Filters | None = None) 
 
     if q.intent == "cites":
         ref = (q.numbers[0] if q.numbers and not q.references else _reference_text(q))
-        res = cites(s, ref, filters if not filters.empty() else None)
-        passages = [{**p, "number": d["number"], "doc_id": d["id"], "document": {k: v for k, v in d.items() if k != "passages"},
-                     "sentence": p["sentence"]} for d in res["documents"] for p in d["passages"]]
-        return {**base, "answer": res["answer"], "candidates": res["candidates"],
-                "documents": [{k: v for k, v in d.items() if k != "passages"} for d in res["documents"]],
-                "passages": passages}
+        return _cites_answer(base, cites(s, ref, filters if not filters.empty() else None))
 
     targets = _target_documents(s, q)
     if q.intent in ("signer", "lookup", "content") and targets:
@@ -166,6 +161,10 @@ def ask(s: Searcher, question: str, k: int = 5, filters: Filters | None = None) 
             return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(s, question, hits)}
         filters = Filters(doc_ids=[d["id"] for d in targets])
     elif q.intent in ("signer", "lookup", "content") and (q.numbers or q.references):
+        # not in the index itself: the documents citing it are the next best answer
+        res = cites(s, question, filters if not filters.empty() else None)
+        if res["documents"] or len(res["candidates"]) > 1:
+            return _cites_answer(base, res, f"{_describe(question)} không có trong chỉ mục. ")
         return {**base, "answer": f"Không tìm thấy văn bản “{(q.numbers or [_reference_text(q)])[0]}” trong chỉ mục.",
                 "documents": [], "passages": []}
 
@@ -178,6 +177,15 @@ def ask(s: Searcher, question: str, k: int = 5, filters: Filters | None = None) 
     top = passages[0]
     answer = f"{top['sentence'].strip()} ({format_citation(top['document'])})"
     return {**base, "answer": answer, "documents": _unique_docs(passages), "passages": passages}
+
+
+def _cites_answer(base: dict, res: dict, prefix: str = "") -> dict:
+    """An ask() result from a cites() result: one passage entry per citing passage."""
+    strip = lambda d: {k: v for k, v in d.items() if k != "passages"}  # noqa: E731
+    passages = [{**p, "number": d["number"], "doc_id": d["id"], "document": strip(d)}
+                for d in res["documents"] for p in d["passages"]]
+    return {**base, "intent": "cites" if prefix else base["intent"], "answer": prefix + res["answer"],
+            "candidates": res["candidates"], "documents": [strip(d) for d in res["documents"]], "passages": passages}
 
 
 def _passage_hit(p: dict, d: dict) -> dict:

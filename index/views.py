@@ -26,7 +26,8 @@ from .qa import format_citation
 from .search import Filters, Searcher, document_json
 
 __all__ = [
-    "own_key", "document_view", "document_html", "metadata_rows", "passage_cards", "doc_link", "format_date",
+    "own_key", "document_view", "document_html", "md_escape", "metadata_rows", "passage_cards", "doc_link",
+    "format_date",
     "query_terms", "highlight", "results_csv", "CSV_COLUMNS", "safe_filename", "save_uploads",
     "UPLOAD_TYPES", "report_rows", "report_summary", "status_rows", "no_result_hints",
     "filters_summary", "IngestJob", "IngestRunner", "BusyError",
@@ -46,6 +47,18 @@ def format_date(iso: str | None) -> str:
         return f"{int(d)}/{int(m)}/{y}"
     except ValueError:
         return iso
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|])")
+
+
+def md_escape(text: str) -> str:
+    """Document text safe to show in a Streamlit markdown element: no links, images, HTML, LaTeX or
+    emphasis made from characters the document happens to contain."""
+    text = _MD_SPECIAL.sub(r"\\\1", text or "")
+    return re.sub(r"(?m)^(\s*)([#+-]|\d+\.)(?=\s)",
+                  lambda m: m.group(1) + (m.group(2)[:-1] + "\\." if m.group(2).endswith(".") else "\\" + m.group(2)),
+                  text)
 
 
 def doc_link(doc_id: int, passage_id: int | None = None, query: str | None = None) -> str:

@@ -1,13 +1,13 @@
 """End to end: the real `streamlit run app.py` server on a free local port, driven in headless Chromium.
 
-One server and one browser for the module (the suite runs on 2 cores). The tests run in file order:
-ask the Chỉ thị 16 question, open a document, upload a new document and find it by a phrase only it
-contains. Screenshots go to tmp; set VANBAN_SCREENSHOT_DIR=docs to refresh the ones in the README.
+One server and one browser for the module (the suite runs on 2 cores). The server starts as on a fresh
+clone, with no index: the tests run in file order: the first page builds the index of corpus/ with a
+progress bar, then ask the Chỉ thị 16 question, open a document, upload a new document and find it by
+a phrase only it contains. Screenshots go to tmp; set VANBAN_SCREENSHOT_DIR=docs to refresh the ones in the README.
 """
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -79,11 +79,10 @@ def shots(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(corpus_index, tmp_path_factory, request):
-    """`streamlit run app.py` on a copy of the session index; killed (process group) in a finalizer."""
+def server(tmp_path_factory, request):
+    """`streamlit run app.py` with an empty index directory; killed (process group) in a finalizer."""
     work = tmp_path_factory.mktemp("e2e")
     index_dir = work / "index"
-    shutil.copytree(corpus_index, index_dir)
     port = _free_port()
     env = {**os.environ, "VANBAN_INDEX_DIR": str(index_dir), "VANBAN_CORPUS_DIR": str(REPO / "corpus"),
            "VANBAN_UPLOAD_DIR": str(work / "uploads"), "HF_HUB_OFFLINE": "1"}
@@ -172,6 +171,21 @@ def _tab(driver, name: str):
 
 # --- tests ------------------------------------------------------------------------------------------------
 
+def test_a_fresh_start_builds_the_index_of_the_corpus_with_a_progress_bar(server, browser, shots):
+    from selenium.webdriver.common.by import By
+    browser.get(server["url"] + "/")
+    _wait_text(browser, "Lần chạy đầu tiên", 30)
+    _wait(lambda: browser.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]'), 30, "the progress bar")
+    try:  # a bar part-way along makes a better picture; the build may also be quicker than that
+        _wait(lambda: any(f"Đang nạp tệp {i}/5" in _page_text(browser) for i in (3, 4, 5)), 20, "file 3 of 5")
+    except AssertionError:
+        pass
+    browser.save_screenshot(str(shots / "khoi-dong.png"))
+    _wait(lambda: browser.find_elements(By.CSS_SELECTOR, 'input[aria-label="Câu hỏi, số hiệu hoặc tham chiếu"]'),
+          90, "the search page after the first build")
+    assert "Lần chạy đầu tiên" not in _page_text(browser)
+
+
 def test_staff_asks_who_cites_chi_thi_16_and_sees_both_documents_with_passages(server, browser, shots):
     from selenium.webdriver.common.by import By
     browser.get(server["url"] + "/")
@@ -204,7 +218,10 @@ def test_staff_opens_a_cited_document_from_its_passage(server, browser, shots):
     assert "Văn bản được trích dẫn" in text and "Chỉ thị 16/CT-TTg" in text
     passage = "".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, ".vb-full .psg"))
     assert "Chỉ thị số 16-CT/TTg" in passage    # the passage in place in the full text
-    time.sleep(0.5)  # let the passage scroll into view
+    time.sleep(0.6)  # the passage scrolls into view inside the full-text box; show the page from its top
+    browser.execute_script("window.scrollTo(0, 0); const m = document.querySelector('[data-testid=\"stMain\"]');"
+                           "if (m) m.scrollTo(0, 0);")
+    time.sleep(0.2)
     browser.save_screenshot(str(shots / "van-ban.png"))
     back = _wait(lambda: browser.find_element(By.PARTIAL_LINK_TEXT, "Quay lại tìm kiếm"), 10, "the back link")
     browser.execute_script("arguments[0].click()", back)  # the page is scrolled to the passage
@@ -215,17 +232,22 @@ def test_admin_uploads_a_document_and_staff_find_it_by_its_own_phrase(server, br
     from selenium.webdriver.common.by import By
     upload = server["work"] / "cong-van-7777.txt"
     upload.write_text(NEW_DOC, encoding="utf-8")
+    broken = server["work"] / "ban-scan-hong.pdf"
+    broken.write_bytes(b"%PDF-1.4\n% not really a PDF\n")
     browser.get(server["url"] + "/")
     _tab(browser, "Quản trị")
     _wait_text(browser, "Trạng thái chỉ mục", 30)
-    browser.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(str(upload))
-    _wait_text(browser, "cong-van-7777.txt", 20)
+    browser.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(f"{upload}\n{broken}")
+    _wait_text(browser, "ban-scan-hong.pdf", 20)
     _wait(lambda: next(b for b in browser.find_elements(By.TAG_NAME, "button")
                        if b.text == "Nạp các tệp đã chọn" and b.is_enabled()), 20, "the ingest button").click()
     _wait_text(browser, "Đã thêm 1", 60)
     _wait_idle(browser)
     text = _page_text(browser)
     assert "Kết quả lần nạp gần nhất" in text and "cong-van-7777.txt" in text
+    assert "Đã thêm 1, cập nhật 0, không đổi 0, xoá 0, lỗi 1." in text
+    row = next(r.text for r in browser.find_elements(By.CSS_SELECTOR, "table tr") if "ban-scan-hong.pdf" in r.text)
+    assert "Lỗi" in row and len(row) > len("ban-scan-hong.pdf Lỗi") + 5   # with its reason
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(shots / "quan-tri.png"))
 

@@ -125,3 +125,11 @@ def test_the_command_line_answers_in_json(corpus_index):
     doc = r["documents"][0]
     assert {"number", "type", "issuer", "province", "date", "title", "signer", "signer_title", "path"} <= set(doc)
     assert doc["passages"][0]["quote"]
+
+
+def test_a_bare_short_reference_lists_the_documents_citing_it(searcher):
+    for q in ["Chỉ thị 16", "CT 16", "chi thi 16"]:
+        r = ask(searcher, q)
+        assert r["intent"] == "cites"
+        assert sorted(d["number"] for d in r["documents"]) == ["1321/UBND-KGVX", "5500/UBND-KGVX"]
+    assert ask(searcher, "9999/UBND-XX")["documents"] == []
