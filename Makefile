@@ -7,10 +7,15 @@ INDEX_DIR ?= .index
 install:
 	$(PY) -m pip install -q -r requirements.txt
 
+# Debian packages: Chromium for the browser tests, Tesseract (Vietnamese) for OCR, DejaVu fonts for test PDFs
+APT_PACKAGES = chromium chromium-driver fonts-dejavu-core tesseract-ocr tesseract-ocr-vie
+
 install-test:
 	$(PY) -m pip install -q -r requirements-test.txt
-	@if [ "$$(id -u)" = "0" ] && ! command -v chromedriver >/dev/null; then \
-		apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-dejavu-core >/dev/null; fi
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && \
+		{ ! command -v chromedriver >/dev/null || ! command -v tesseract >/dev/null || \
+		  ! tesseract --list-langs 2>/dev/null | grep -qx vie; }; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 run: install
 	$(PY) -m streamlit run app.py --server.headless true

@@ -83,7 +83,7 @@ def open_generation(index_dir: Path, name: str | None = None) -> Generation:
     return Generation(name, manifest, DenseIndex.load(folder, manifest["dense"]["kind"]), LexicalIndex.load(folder))
 
 
-def build_generation(store: Store, embedder_info: dict, kind: str = "auto", keep: int = 2) -> str:
+def build_generation(store: Store, embedder_info: dict, kind: str = "auto") -> str:
     """Build FAISS and BM25 from the store into a new generation and make it current."""
     index_dir = store.dir
     gens = index_dir / "generations"
@@ -95,6 +95,7 @@ def build_generation(store: Store, embedder_info: dict, kind: str = "auto", keep
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
 
+    previous = current_generation(index_dir)
     version = store.data_version
     ids, vectors = store.all_vectors(embedder_info["dimension"])
     dense = DenseIndex.build(ids, vectors, kind)
@@ -122,11 +123,15 @@ def build_generation(store: Store, embedder_info: dict, kind: str = "auto", keep
         os.fsync(fh.fileno())
     os.replace(current_tmp, index_dir / "CURRENT")
     _fsync_dir(index_dir)
-    # keep the newest ``keep`` generations: a reader may still hold the previous one
-    for old in sorted(p for p in gens.iterdir() if p.name.startswith("g"))[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+    # keep the new generation and the one it replaced (a reader may still hold it); a
+    # generation left by a killed run that never became current goes too
+    for old in gens.iterdir():
+        if old.name.startswith("g") and old.name not in (name, previous):
+            shutil.rmtree(old, ignore_errors=True)
     for stale in gens.glob(".tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    for stale in index_dir.glob(".CURRENT.*"):
+        stale.unlink(missing_ok=True)
     return name
 
 

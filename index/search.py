@@ -166,7 +166,12 @@ class Searcher:
 
     def search(self, text: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> dict:
         """{results: [{rank, score, number, passage_id, text, page, ...}]}"""
-        hits = self.retrieve(text, k, mode, filters)
+        # The store may be ahead of the live generation while an ingest runs (a removed or edited
+        # file's passages are gone before the new generation is switched in): rank all candidates
+        # and keep the first k that still exist, so a query never comes back short.
+        hits = self.retrieve(text, max(k, CANDIDATES), mode, filters)
+        present = self.store.passages([h.passage_id for h in hits])
+        hits = [h for h in hits if h.passage_id in present][:k]
         return {"query": text, "mode": mode, "results": self.hydrate(hits)}
 
     def hydrate(self, hits: list[Hit]) -> list[dict]:
@@ -179,6 +184,8 @@ class Searcher:
             if p is None:
                 continue
             d = docs.get(p["doc_id"]) or docs.setdefault(p["doc_id"], self.store.document(p["doc_id"]))
+            if d is None:  # removed between the two reads
+                continue
             out.append({"rank": len(out) + 1, "score": round(h.score, 4), "passage_id": p["id"],
                         "doc_id": p["doc_id"], "number": d["number"], "text": p["text"], "page": p["page"],
                         "label": p["label"], "start": p["start"], "end": p["end"],

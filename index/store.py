@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from ingest.model import Document, Metadata
+from ingest.model import Document
 
 __all__ = ["Store", "StoreError", "SCHEMA_VERSION", "STORE_FILE"]
 
@@ -44,7 +43,7 @@ CREATE TABLE IF NOT EXISTS files (
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a live generation may still hold old ids
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
@@ -328,6 +327,3 @@ def _ref(row: sqlite3.Row) -> dict:
     d["notes"] = json.loads(d["notes"] or "[]")
     return d
 
-
-def metadata_dict(m: Metadata) -> dict:
-    return asdict(m)

@@ -33,7 +33,7 @@ __all__ = [
     "filters_summary", "IngestJob", "IngestRunner", "BusyError",
 ]
 
-UPLOAD_TYPES = ("pdf", "docx", "txt", "md")
+UPLOAD_TYPES = ("pdf", "docx", "doc", "txt", "md")
 
 
 # --- small formatting helpers -------------------------------------------------------------------

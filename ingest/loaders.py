@@ -1,21 +1,43 @@
-"""Read a PDF, DOCX, TXT or MD file into a ``SourceText`` (NFC-normalised text).
+"""Read a PDF, DOCX, DOC, TXT or MD file into a ``SourceText`` (NFC-normalised text).
 
 Every failure raises ``IngestError(path, reason)`` with a Vietnamese, user-facing reason;
 unsupported formats raise its subclass ``UnsupportedFile``.
+
+Real documents: PDF pages without a text layer are read by OCR (``ingest.ocr``) when Tesseract is
+installed; legacy TCVN3/VNI text (in .txt files and in DOCX runs set in ".VnTime"/"VNI-" fonts) is
+converted to Unicode (``ingest.legacy``); .doc goes through LibreOffice when it is installed.
+Hostile input is bounded: size limit, zip-bomb check before a DOCX is unpacked, pypdf's per-stream
+decompression limits plus a time and character budget per PDF.
 """
 from __future__ import annotations
 
 import io
 import math
+import os
+import shutil
+import subprocess
+import tempfile
+import time
 import unicodedata
+import zipfile
 from pathlib import Path
 
+from . import legacy
 from .model import IngestError, SourceText
 
-__all__ = ["load", "UnsupportedFile", "SUPPORTED", "MAX_BYTES"]
+__all__ = ["load", "UnsupportedFile", "SUPPORTED", "MAX_BYTES", "soffice_path"]
 
-SUPPORTED = {".txt", ".md", ".pdf", ".docx"}
+SUPPORTED = {".txt", ".md", ".pdf", ".docx", ".doc"}
 MAX_BYTES = 50 * 1024 * 1024
+# DOCX: refuse before unpacking when the zip declares more than this, or expands too steeply
+DOCX_MAX_UNZIPPED = 200 * 1024 * 1024
+DOCX_MAX_RATIO = 100
+DOCX_MAX_ENTRIES = 10_000
+# PDF: text extraction budget per file
+PDF_MAX_SECONDS = 120.0
+PDF_MAX_CHARS = 20_000_000
+PDF_MAX_PAGES = 5_000
+DOC_TIMEOUT = 120
 
 _MB = 1024 * 1024
 _ONLY = "(chỉ nhận PDF, DOCX, TXT, MD)"
@@ -25,6 +47,10 @@ R_BINARY = "tệp nhị phân, không phải văn bản (chứa byte NUL hoặc 
 R_PDF_ENCRYPTED = "PDF được mã hoá (có mật khẩu)"
 R_PDF_CORRUPT = "PDF hỏng hoặc không đọc được"
 R_PDF_SCAN = "PDF không có lớp văn bản, cần OCR (có thể là bản quét)"
+R_OCR_MISSING = "máy chưa cài Tesseract với gói tiếng Việt (tesseract-ocr, tesseract-ocr-vie)"
+R_OCR_EMPTY = "PDF không có lớp văn bản và OCR không nhận ra chữ nào"
+R_PDF_BOMB = "PDF có luồng dữ liệu giải nén vượt giới hạn (có thể là bom giải nén)"
+R_DOCX_BOMB = "DOCX giải nén ra quá lớn (có thể là bom zip)"
 R_DOCX = "DOCX hỏng hoặc không phải tệp Word hợp lệ"
 R_DOC = "định dạng .doc cũ: hãy chuyển sang DOCX hoặc PDF"
 
@@ -38,8 +64,6 @@ def load(path: str | Path) -> SourceText:
     name = str(path)
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix == ".doc":
-        raise UnsupportedFile(name, R_DOC)
     if suffix not in SUPPORTED:
         if not suffix:
             raise UnsupportedFile(name, f"tệp không có phần mở rộng, không xác định được định dạng {_ONLY}")
@@ -49,6 +73,8 @@ def load(path: str | Path) -> SourceText:
         return _load_pdf(name, data)
     if suffix == ".docx":
         return _load_docx(name, data)
+    if suffix == ".doc":
+        return _load_doc(name, data)
     return _load_text(name, data)
 
 
@@ -163,10 +189,18 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
         if controls > 0.1 * len(text):
             raise IngestError(name, R_BINARY)
         return text, "utf-8"
+    raw = legacy.decode_8bit(data)
+    enc = legacy.detect(raw)
     try:
         text = _nfc(data.decode("cp1258"))
     except UnicodeDecodeError:
-        raise IngestError(name, R_ENCODING) from None
+        text = ""
+    if enc:  # TCVN3 / VNI bytes, unless Windows-1258 reads better
+        converted = legacy.convert(raw, enc)
+        if not (text and _looks_vietnamese(text) and legacy.syllable_share(text) >= legacy.syllable_share(converted)):
+            return converted, enc
+    if not text:
+        raise IngestError(name, R_ENCODING)
     if _looks_vietnamese(text):
         return text, "cp1258"
     if sum(1 for c in text if _is_control(c)) > 0.1 * len(text):
@@ -176,6 +210,10 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
 
 def _load_text(name: str, data: bytes) -> SourceText:
     text, encoding = _decode(name, data)
+    if encoding not in ("tcvn3", "vni"):
+        text, enc = legacy.fix(text)  # legacy text pasted into a Unicode file shows as mojibake
+        if enc:
+            encoding = f"{encoding}+{enc}"
     text = _nfc(text)
     if not text.strip():
         raise IngestError(name, R_EMPTY)
@@ -186,7 +224,7 @@ def _load_text(name: str, data: bytes) -> SourceText:
 
 def _load_pdf(name: str, data: bytes) -> SourceText:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError
+    from pypdf.errors import DependencyError, LimitReachedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -202,35 +240,82 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
         pages = list(reader.pages)
     except IngestError:
         raise
+    except LimitReachedError:
+        raise IngestError(name, R_PDF_BOMB) from None
     except Exception as e:
         raise IngestError(name, f"{R_PDF_CORRUPT}: {_short(e)}") from None
     if not pages:
         raise IngestError(name, f"{R_PDF_CORRUPT}: không có trang nào")
+    if len(pages) > PDF_MAX_PAGES:
+        raise IngestError(name, f"PDF có {len(pages)} trang, vượt giới hạn {PDF_MAX_PAGES} trang")
 
     texts: list[str] = []
     blank: list[int] = []
     failed: list[tuple[int, str]] = []
+    deadline = time.monotonic() + PDF_MAX_SECONDS
+    chars = 0
     for i, page in enumerate(pages, 1):
+        if time.monotonic() > deadline:
+            raise IngestError(name, f"PDF quá phức tạp: trích xuất văn bản vượt {int(PDF_MAX_SECONDS)} giây "
+                                    f"(mới xong {i - 1}/{len(pages)} trang)")
         try:
             t = _nfc(page.extract_text() or "").strip()
+        except LimitReachedError:
+            raise IngestError(name, f"{R_PDF_BOMB} ở trang {i}") from None
+        except (MemoryError, RecursionError):
+            raise IngestError(name, f"PDF quá phức tạp, không trích xuất được trang {i}") from None
         except Exception as e:
             failed.append((i, _short(e, 80)))
             t = ""
+        chars += len(t)
+        if chars > PDF_MAX_CHARS:
+            raise IngestError(name, f"PDF chứa quá nhiều văn bản (hơn {PDF_MAX_CHARS:,} ký tự)".replace(",", "."))
         if not t:
             blank.append(i)
         texts.append(t)
 
-    if len(blank) == len(pages):
-        if failed:
-            raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
-        raise IngestError(name, R_PDF_SCAN)
-
     warnings: list[str] = []
     failed_pages = {i for i, _ in failed}
     scan_pages = [i for i in blank if i not in failed_pages]
+    ocr_failed: list[tuple[int, str]] = []
     if scan_pages:
-        warnings.append(f"trang {_page_list(scan_pages)} không có lớp văn bản (có thể là ảnh quét), "
-                        "nội dung chưa được lấy, cần OCR")
+        from .ocr import ocr_available, ocr_pages
+
+        for i in scan_pages:  # a blank page may be a bomb pypdf skipped; pdfium has no limits
+            _check_before_render(name, pages[i - 1], i)
+        if ocr_available():
+            read: list[int] = []
+            for i, result in ocr_pages(data, scan_pages).items():
+                if isinstance(result, Exception):
+                    ocr_failed.append((i, str(result)))
+                    continue
+                t = _nfc(result).strip()
+                if t:
+                    texts[i - 1] = t
+                    read.append(i)
+            if read:
+                warnings.append(f"trang {_page_list(read)} không có lớp văn bản, đã đọc bằng OCR "
+                                "(có thể sai chính tả)")
+            if not any(texts):
+                if ocr_failed:
+                    raise IngestError(name, f"{R_PDF_SCAN}; OCR thất bại: {ocr_failed[0][1]}")
+                if failed:
+                    raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+                raise IngestError(name, R_OCR_EMPTY)
+            empty = [i for i in scan_pages if i not in read and i not in dict(ocr_failed)]
+            if empty:
+                warnings.append(f"trang {_page_list(empty)} không có lớp văn bản và OCR không nhận ra chữ nào")
+            for i, why in ocr_failed:
+                warnings.append(f"trang {i} không có lớp văn bản, OCR thất bại: {why}")
+        else:
+            if len(blank) == len(pages):
+                if failed:
+                    raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+                raise IngestError(name, f"{R_PDF_SCAN}; {R_OCR_MISSING}")
+            warnings.append(f"trang {_page_list(scan_pages)} không có lớp văn bản (có thể là ảnh quét), "
+                            f"nội dung chưa được lấy, cần OCR: {R_OCR_MISSING}")
+    elif len(blank) == len(pages):
+        raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
     for i, why in failed:
         warnings.append(f"trang {i} không trích xuất được văn bản: {why}")
 
@@ -242,6 +327,31 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
     return SourceText(path=name, text="\n\n".join(texts), page_starts=page_starts, warnings=warnings)
 
 
+OCR_MAX_IMAGE_PIXELS = 150_000_000  # a 600 dpi A3 scan is about 70 million
+
+
+def _check_before_render(name: str, page, number: int) -> None:
+    """Refuse a page whose content stream or images would expand without bound when rendered."""
+    from pypdf.errors import LimitReachedError
+
+    try:
+        contents = page.get_contents()
+        if contents is not None:
+            contents.get_data()
+        xobjects = page.get("/Resources", {}).get("/XObject", {}) or {}
+        for key in list(xobjects)[:1000]:
+            x = xobjects[key].get_object()
+            w, h = x.get("/Width", 0), x.get("/Height", 0)
+            if isinstance(w, int) and isinstance(h, int) and w * h > OCR_MAX_IMAGE_PIXELS:
+                raise IngestError(name, f"ảnh ở trang {number} quá lớn để OCR ({w}×{h} điểm ảnh)")
+    except LimitReachedError:
+        raise IngestError(name, f"{R_PDF_BOMB} ở trang {number}") from None
+    except IngestError:
+        raise
+    except Exception:
+        pass  # unreadable here: pdfium reports it per page
+
+
 def _page_list(nums: list[int]) -> str:
     return ", ".join(map(str, nums))
 
@@ -251,9 +361,13 @@ def _page_list(nums: list[int]) -> str:
 def _load_docx(name: str, data: bytes) -> SourceText:
     import docx
 
+    _check_zip(name, data)
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = list(_block_lines(document.element.body))
+        fonts = _Fonts(document)
+        lines = list(_block_lines(document.element.body, fonts))
+    except IngestError:
+        raise
     except Exception:
         reason = R_DOCX
         if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: an old .doc (or encrypted Office file)
@@ -268,10 +382,149 @@ def _load_docx(name: str, data: bytes) -> SourceText:
         out.append(line)
     while out and not out[-1].strip():
         out.pop()
-    text = _nfc("\n".join(out))
+    text, enc = legacy.fix("\n".join(out))  # legacy text whose font is not declared on the runs
+    encoding = enc or fonts.converted
+    text = _nfc(text)
     if not text.strip():
         raise IngestError(name, R_EMPTY)
-    return SourceText(path=name, text=text)
+    return SourceText(path=name, text=text, encoding=encoding)
+
+
+def _mb(n: int) -> str:
+    return f"{math.ceil(n / _MB * 10) / 10:.1f}".replace(".", ",")
+
+
+def _check_zip(name: str, data: bytes) -> None:
+    """Refuse a zip bomb from its directory, before anything is decompressed. Reads stop at the
+    declared sizes (zipfile), so declared sizes bound what python-docx can unpack."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except Exception:
+        return  # not a zip: python-docx refuses it with the usual message
+    if len(infos) > DOCX_MAX_ENTRIES:
+        raise IngestError(name, f"{R_DOCX_BOMB}: {len(infos)} tệp con, vượt giới hạn {DOCX_MAX_ENTRIES}")
+    total = sum(i.file_size for i in infos)
+    if total > DOCX_MAX_UNZIPPED:
+        raise IngestError(name, f"{R_DOCX_BOMB}: {_mb(total)} MB khi giải nén, vượt giới hạn "
+                                f"{DOCX_MAX_UNZIPPED // _MB} MB")
+    if total > 10 * _MB and total > DOCX_MAX_RATIO * len(data):
+        raise IngestError(name, f"{R_DOCX_BOMB}: nén {total // max(len(data), 1)} lần, vượt giới hạn "
+                                f"{DOCX_MAX_RATIO} lần")
+
+
+# ---------------------------------------------------------------- DOC (Word 97-2003)
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _load_doc(name: str, data: bytes) -> SourceText:
+    """Convert with LibreOffice (headless, own profile, timeout), then read as DOCX."""
+    exe = soffice_path()
+    if not exe:
+        raise UnsupportedFile(name, f"{R_DOC} (máy chưa cài LibreOffice để tự chuyển)")
+    with tempfile.TemporaryDirectory(prefix="vanban-doc-") as tmp:
+        src = Path(tmp) / "in.doc"
+        src.write_bytes(data)
+        cmd = [exe, f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}", "--headless", "--norestore",
+               "--convert-to", "docx", "--outdir", tmp, str(src)]
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+        except OSError as e:
+            raise IngestError(name, f"không chạy được LibreOffice để chuyển .doc: {e.strerror or e}; {R_DOC}") from None
+        try:
+            proc.wait(timeout=DOC_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise IngestError(name, f"LibreOffice chuyển .doc quá {DOC_TIMEOUT} giây; {R_DOC}") from None
+        out = Path(tmp) / "in.docx"
+        if not out.is_file() or out.stat().st_size == 0:
+            raise IngestError(name, f"LibreOffice không chuyển được tệp .doc (có thể hỏng hoặc có mật khẩu); {R_DOC}")
+        result = _load_docx(name, out.read_bytes())
+    result.warnings.append("tệp .doc đã được chuyển sang DOCX bằng LibreOffice")
+    return result
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
+
+
+# ---------------------------------------------------------------- DOCX text, fonts
+
+
+class _Fonts:
+    """The font of a run (run, character style, paragraph style, document default), mapped to a
+    legacy encoding: runs set in ".VnTime" (TCVN3) or "VNI-Times" (VNI) are converted."""
+
+    def __init__(self, document):
+        self.styles: dict[str, tuple[str | None, str | None]] = {}  # id -> (font, based on)
+        self.default_para: str | None = None
+        self.default_font: str | None = None
+        self.converted: str | None = None
+        self._cache: dict = {}
+        root = document.styles.element
+        rpr = root.find(f"{_w('docDefaults')}/{_w('rPrDefault')}/{_w('rPr')}")
+        self.default_font = _rfont(rpr)
+        for st in root.iterchildren(_w("style")):
+            sid = st.get(_w("styleId"))
+            based = st.find(_w("basedOn"))
+            self.styles[sid] = (_rfont(st.find(_w("rPr"))), based.get(_w("val")) if based is not None else None)
+            if st.get(_w("type")) == "paragraph" and st.get(_w("default")) in ("1", "true"):
+                self.default_para = sid
+
+    def _style_font(self, sid: str | None) -> str | None:
+        seen = set()
+        while sid and sid not in seen:
+            seen.add(sid)
+            font, based = self.styles.get(sid, (None, None))
+            if font:
+                return font
+            sid = based
+        return None
+
+    def encoding(self, run, pstyle: str | None) -> tuple[str | None, bool]:
+        rpr = run.find(_w("rPr"))
+        font = _rfont(rpr)
+        rstyle = None
+        if rpr is not None and rpr.find(_w("rStyle")) is not None:
+            rstyle = rpr.find(_w("rStyle")).get(_w("val"))
+        key = (font, rstyle, pstyle)
+        if key not in self._cache:
+            f = font or self._style_font(rstyle) or self._style_font(pstyle or self.default_para) or self.default_font
+            self._cache[key] = legacy.font_encoding(f)
+        return self._cache[key]
+
+    def paragraph_text(self, p) -> str:
+        ppr = p.find(_w("pPr"))
+        pstyle = None
+        if ppr is not None and ppr.find(_w("pStyle")) is not None:
+            pstyle = ppr.find(_w("pStyle")).get(_w("val"))
+        parts = []
+        for el in p.xpath("w:r | w:hyperlink/w:r"):
+            t = el.text
+            if t:
+                enc, upper = self.encoding(el, pstyle)
+                if enc and (upper or any(ord(c) > 127 for c in t)):
+                    t = legacy.convert(t, enc, upper=upper)
+                    self.converted = self.converted or enc
+            parts.append(t)
+        return "".join(parts)
+
+
+def _rfont(rpr) -> str | None:
+    if rpr is None:
+        return None
+    rf = rpr.find(_w("rFonts"))
+    if rf is None:
+        return None
+    return rf.get(_w("hAnsi")) or rf.get(_w("ascii"))
 
 
 def _w(tag: str) -> str:
@@ -281,28 +534,26 @@ def _w(tag: str) -> str:
 _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT = map(_w, ("p", "tbl", "tr", "tc", "sdt", "sdtContent"))
 
 
-def _block_lines(container):
+def _block_lines(container, fonts: _Fonts):
     """Paragraph and table text of a body or cell element, in reading order."""
-    from docx.text.paragraph import Paragraph
-
     for el in container.iterchildren():
         if el.tag == _P:
-            yield Paragraph(el, None).text
+            yield fonts.paragraph_text(el)
         elif el.tag == _TBL:
-            yield from _table_lines(el)
+            yield from _table_lines(el, fonts)
         elif el.tag == _SDT:
             content = el.find(_SDT_CONTENT)
             if content is not None:
-                yield from _block_lines(content)
+                yield from _block_lines(content, fonts)
 
 
-def _table_lines(tbl):
+def _table_lines(tbl, fonts: _Fonts):
     """Each cell's text on its own line, row by row; continued vertical merges and empty cells skipped."""
     for tr in _children(tbl, _TR):
         for tc in _children(tr, _TC):
             if tc.vMerge == "continue":
                 continue
-            cell_lines = [ln for ln in _block_lines(tc) if ln.strip()]
+            cell_lines = [ln for ln in _block_lines(tc, fonts) if ln.strip()]
             yield from cell_lines
 
 

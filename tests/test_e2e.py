@@ -237,7 +237,9 @@ def test_admin_uploads_a_document_and_staff_find_it_by_its_own_phrase(server, br
     browser.get(server["url"] + "/")
     _tab(browser, "Quản trị")
     _wait_text(browser, "Trạng thái chỉ mục", 30)
-    browser.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(f"{upload}\n{broken}")
+    _wait_idle(browser)  # tabs run lazily: the admin page is drawn by the rerun the click starts
+    _wait(lambda: browser.find_element(By.CSS_SELECTOR, 'input[type="file"]'), 20, "the file uploader").send_keys(
+        f"{upload}\n{broken}")
     _wait_text(browser, "ban-scan-hong.pdf", 20)
     _wait(lambda: next(b for b in browser.find_elements(By.TAG_NAME, "button")
                        if b.text == "Nạp các tệp đã chọn" and b.is_enabled()), 20, "the ingest button").click()
@@ -259,3 +261,54 @@ def test_admin_uploads_a_document_and_staff_find_it_by_its_own_phrase(server, br
     assert "7777/UBND-KGVX" in first.text and "Kô Siêr" in first.text
     assert [m.text for m in first.find_elements(By.CSS_SELECTOR, "mark.hl")]  # matched words highlighted
     assert "Traceback" not in _page_text(browser)
+
+
+def test_researcher_views_show_the_network_the_comparison_and_the_deadlines(server, browser, shots):
+    from selenium.webdriver.common.by import By
+
+    def top():
+        browser.execute_script("window.scrollTo(0, 0); const m = document.querySelector('[data-testid=\"stMain\"]');"
+                               "if (m) m.scrollTo(0, 0);")
+        time.sleep(0.5)  # Vega draws the chart after the script run ends
+
+    def drawn_charts():
+        return browser.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"] canvas, '
+                                                      '[data-testid="stVegaLiteChart"] svg.marks')
+
+    browser.get(server["url"] + "/")
+    _tab(browser, "Mạng trích dẫn")
+    _wait_text(browser, "Được 3 văn bản trích dẫn", 60)
+    _wait_idle(browser)
+    _wait(drawn_charts, 20, "the network chart to be drawn")
+    text = _page_text(browser)
+    assert "Kết luận 114-KL/TW" in text
+    for number in ("1321/UBND-KGVX", "2071/UBND-NC", "307-CV/HU"):   # the three documents citing it
+        assert number in text
+    assert "Kết luận số 114-KL/TW" in "".join(m.text for m in browser.find_elements(By.CSS_SELECTOR, ".vb-card mark.quote"))
+    assert "Tải mạng trích dẫn (GraphML)" in text and "Traceback" not in text
+    top()
+    browser.save_screenshot(str(shots / "mang-trich-dan.png"))
+
+    _tab(browser, "So sánh tỉnh")
+    _wait_text(browser, "Đoạn trích dẫn của", 90)   # the comparison embeds the themes on its first run
+    _wait_idle(browser, 90)
+    _wait(lambda: len(drawn_charts()) >= 2, 20, "the timeline and theme charts to be drawn")
+    text = _page_text(browser)
+    assert "Quảng Trị" in text and "Đắk Lắk" in text
+    quotes = [m.text for m in browser.find_elements(By.CSS_SELECTOR, ".vb-card mark.quote")]
+    assert quotes.count("Quyết định số 290-QĐ/TW") == 2          # one citing passage per province
+    cards = "\n".join(c.text for c in browser.find_elements(By.CSS_SELECTOR, ".vb-card"))
+    assert "1225/UBND-NC" in cards and "1321/UBND-KGVX" in cards
+    top()
+    browser.save_screenshot(str(shots / "so-sanh.png"))
+
+    _tab(browser, "Nhiệm vụ & thời hạn")
+    _wait_text(browser, "Các thời hạn", 60)
+    _wait_idle(browser)
+    text = _page_text(browser)
+    lines = [line for line in text.splitlines() if "5500/UBND-KGVX" in line]
+    assert any(line.startswith("30/10/2017 — Thủ trưởng các Sở, ban, ngành") for line in lines)
+    assert any(line.startswith("10/11/2017 — Sở Nội vụ") for line in lines)
+    assert "Tải lịch các thời hạn (iCalendar)" in text and "Traceback" not in text
+    top()
+    browser.save_screenshot(str(shots / "nhiem-vu.png"))

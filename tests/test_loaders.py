@@ -81,13 +81,32 @@ def test_a_two_page_vietnamese_pdf_round_trips_with_page_numbers(tmp_path):
     assert src.warnings == [] and src.encoding is None
 
 
-def test_a_pdf_with_only_images_is_refused_as_needing_ocr(tmp_path):
+@pytest.fixture()
+def bare_path(tmp_path, monkeypatch):
+    """An empty PATH: no Tesseract, no LibreOffice, as on a machine without them."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_a_pdf_with_only_images_is_refused_as_needing_ocr_without_tesseract(tmp_path, bare_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(pdf_bytes([None, None]))
-    assert_refused(path, "không có lớp văn bản, cần OCR")
+    err = assert_refused(path, "không có lớp văn bản, cần OCR")
+    assert "tesseract-ocr-vie" in err.reason
 
 
-def test_a_pdf_with_some_image_only_pages_is_kept_with_a_warning_naming_them(tmp_path):
+def test_a_pdf_with_only_drawings_is_refused_when_ocr_finds_no_letters(tmp_path):
+    from ingest.ocr import ocr_available
+
+    if not ocr_available():
+        pytest.skip("Tesseract với gói tiếng Việt chưa được cài (apt-get install tesseract-ocr tesseract-ocr-vie)")
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf_bytes([None, None]))
+    assert_refused(path, "PDF không có lớp văn bản và OCR không nhận ra chữ nào")
+
+
+def test_a_pdf_with_some_image_only_pages_is_kept_with_a_warning_naming_them(tmp_path, bare_path):
     path = tmp_path / "mixed.pdf"
     path.write_bytes(pdf_bytes([PAGE1, None, PAGE2]))
     src = load(path)
@@ -196,10 +215,11 @@ def test_a_docx_without_text_is_refused_as_empty(tmp_path):
     assert_refused(path, "tệp rỗng, không có nội dung")
 
 
-def test_a_doc_file_is_refused_as_the_old_format(tmp_path):
+def test_a_doc_file_is_refused_as_the_old_format_without_libreoffice(tmp_path, bare_path):
     path = tmp_path / "cv.doc"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
-    assert_refused(path, "định dạng .doc cũ: hãy chuyển sang DOCX hoặc PDF", UnsupportedFile)
+    err = assert_refused(path, "định dạng .doc cũ: hãy chuyển sang DOCX hoặc PDF", UnsupportedFile)
+    assert "chưa cài LibreOffice" in err.reason
 
 
 # ---------------------------------------------------------------- text encodings
@@ -290,7 +310,7 @@ def test_suffixes_are_matched_case_insensitively(tmp_path):
     path = tmp_path / "CV.TXT"
     path.write_text(VIET, encoding="utf-8")
     assert load(str(path)).text == VIET
-    assert SUPPORTED == {".txt", ".md", ".pdf", ".docx"}
+    assert SUPPORTED == {".txt", ".md", ".pdf", ".docx", ".doc"}
 
 
 def test_a_missing_file_is_refused(tmp_path):

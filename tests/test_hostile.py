@@ -1,0 +1,248 @@
+"""Hostile input: each bad file gets a message naming it and the reason, in bounded time and
+memory, and the index stays exactly as it was. All files are real, made here."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import docx
+import pytest
+
+from index.store import Store
+from ingest.loaders import load
+from ingest.model import IngestError
+from tests.test_loaders import PAGE1, PAGE2, pdf_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+GOOD = ["daklak_5500-UBND-KGVX_2017.txt", "quangtri_1225-UBND-NC_2020.txt"]
+MB = 1024 * 1024
+
+
+def raw_pdf(content: bytes, fonts: bool = True) -> bytes:
+    """A one-page PDF written by hand around a Flate-compressed content stream."""
+    res = b"<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>" if fonts else b"<< >>"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources " + res + b" >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def deflate_bomb(megabytes: int, head: bytes = b"") -> bytes:
+    c = zlib.compressobj(9)
+    block = b" " * MB
+    return c.compress(head) + b"".join(c.compress(block) for _ in range(megabytes)) + c.flush()
+
+
+def docx_bytes(text: str = "Công văn số 12/UBND-VP về việc họp giao ban") -> bytes:
+    d = docx.Document()
+    d.add_paragraph(text)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def docx_with_member(name: str, megabytes: int) -> bytes:
+    """A valid DOCX plus one member of ``megabytes`` MB of zeros (compresses about 1000 times)."""
+    buf = io.BytesIO(docx_bytes())
+    with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
+        info = zipfile.ZipInfo(name)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w", force_zip64=True) as fh:
+            block = b"\0" * MB
+            for _ in range(megabytes):
+                fh.write(block)
+    return buf.getvalue()
+
+
+def docx_billion_laughs() -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(docx_bytes("PLACEHOLDER")))
+    out = io.BytesIO()
+    dtd = '<!DOCTYPE lolz [<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{k} "{("&lol%d;" % (k - 1)) * 10}">' for k in range(1, 10)) + "]>"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                head, body = data.decode("utf-8").split("?>", 1)
+                data = (head + "?>" + dtd + body.replace("PLACEHOLDER", "&lol9;")).encode("utf-8")
+            z.writestr(info, data)
+    return out.getvalue()
+
+
+# name -> (bytes or a callable that writes the file, a fragment of the expected reason)
+def hostile_files(folder: Path) -> dict[str, str]:
+    """Write every hostile file into ``folder``; return {file name: expected reason fragment}."""
+    cases: dict[str, tuple[object, str]] = {
+        "rong.txt": (b"", "tệp rỗng"),
+        "rong.pdf": (b"", "tệp rỗng"),
+        "rong.docx": (b"", "tệp rỗng"),
+        "cut.pdf": (pdf_bytes([PAGE1, PAGE2])[:900], "PDF hỏng hoặc không đọc được"),
+        "junk-header.pdf": (b"%PDF-1.7\n" + os.urandom(20_000), "PDF hỏng hoặc không đọc được"),
+        "locked.pdf": (pdf_bytes([PAGE1], password="mat-khau"), "PDF được mã hoá (có mật khẩu)"),
+        "stream-bomb.pdf": (raw_pdf(deflate_bomb(200, b"BT /F1 12 Tf 72 700 Td (Noi dung) Tj ET\n")),
+                            "vượt giới hạn (có thể là bom giải nén)"),
+        "stream-bomb-no-font.pdf": (raw_pdf(deflate_bomb(200), fonts=False), "vượt giới hạn"),
+        "zip-bomb.docx": (docx_with_member("word/media/bomb.bin", 250), "DOCX giải nén ra quá lớn"),
+        "ratio-bomb.docx": (docx_with_member("customXml/item9.xml", 30), "DOCX giải nén ra quá lớn"),
+        "laughs.docx": (docx_billion_laughs(), "DOCX hỏng hoặc không phải tệp Word hợp lệ"),
+        "fake.docx": (b"PK\x03\x04" + os.urandom(5000), "DOCX hỏng hoặc không phải tệp Word hợp lệ"),
+        "junk.txt": (bytes(range(256)) * 64 + os.urandom(4096), "tệp nhị phân"),
+        "junk-no-nul.txt": (bytes(b % 255 + 1 for b in os.urandom(16384)), "không"),
+        "elf.txt": (Path(sys.executable).read_bytes()[:65536], "tệp nhị phân"),
+        "cu.doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4096, "hãy chuyển sang DOCX hoặc PDF"),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    expected = {}
+    for name, (data, reason) in cases.items():
+        (folder / name).write_bytes(data)
+        expected[name] = reason
+    with open(folder / "qua-lon.pdf", "wb") as fh:  # 200 MB, sparse: refused before it is read
+        fh.truncate(200 * MB)
+    expected["qua-lon.pdf"] = "tệp quá lớn: 200,0 MB, vượt giới hạn 50 MB"
+    return expected
+
+
+@pytest.fixture(scope="module")
+def hostile_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile") / "bad"
+    return folder, hostile_files(folder)
+
+
+@pytest.fixture()
+def no_office(tmp_path, monkeypatch):
+    """PATH without LibreOffice (the .doc case must say how to convert)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("tesseract",):
+        if shutil.which(tool):
+            os.symlink(shutil.which(tool), bin_dir / tool)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def test_every_hostile_file_is_refused_naming_the_file_and_the_reason_quickly(hostile_dir, no_office):
+    folder, expected = hostile_dir
+    for name, reason in sorted(expected.items()):
+        path = folder / name
+        start = time.monotonic()
+        with pytest.raises(IngestError) as info:
+            load(path)
+        elapsed = time.monotonic() - start
+        assert info.value.path == str(path) and str(path) in str(info.value), name
+        assert reason in info.value.reason, (name, info.value.reason)
+        assert elapsed < 15, (name, elapsed)
+
+
+def test_hostile_files_are_refused_in_a_process_whose_memory_stays_bounded(hostile_dir, tmp_path):
+    folder, expected = hostile_dir
+    script = (
+        "import json, resource, sys, time\n"
+        "from ingest.loaders import load\n"
+        "from ingest.model import IngestError\n"
+        "out = {}\n"
+        "for path in sys.argv[1:]:\n"
+        "    t = time.monotonic()\n"
+        "    try:\n"
+        "        load(path); out[path] = 'loaded'\n"
+        "    except IngestError as e:\n"
+        "        out[path] = e.reason\n"
+        "print(json.dumps({'reasons': out, 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n")
+    env = dict(os.environ, PATH=str(tmp_path))  # no LibreOffice, no Tesseract
+    paths = [str(folder / n) for n in sorted(expected)]
+    res = subprocess.run([sys.executable, "-c", script, *paths], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    for path in paths:
+        assert expected[Path(path).name] in report["reasons"][path], (path, report["reasons"][path])
+    assert report["maxrss_mb"] < 700, report["maxrss_mb"]  # the bombs alone would need gigabytes
+
+
+def test_html_and_script_in_a_document_are_kept_as_text_and_escaped_when_shown(tmp_path):
+    from index.views import highlight
+
+    path = tmp_path / "xss.txt"
+    path.write_text("Công văn số 9/UBND-VP <script>alert('x')</script> <img src=x onerror=alert(1)> "
+                    "&amp; <b>đậm</b>", encoding="utf-8")
+    text = load(path).text
+    assert "<script>alert('x')</script>" in text  # the source is quoted exactly
+    html = highlight(text, "công văn")
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;script&gt;" in html and "&amp;amp;" in html
+
+
+def test_upload_names_with_dot_dot_and_control_characters_stay_inside_the_upload_folder(tmp_path):
+    from index.views import save_uploads
+
+    dest = tmp_path / "uploads"
+    names = ["../../etc/passwd.txt", "..\\..\\win.ini.txt", "a\x00b\x1b[31mc\r\n.txt", "..", ".hidden.txt",
+             "/abs/path/cv.txt", "ổn định\u202e.txt"]
+    paths = save_uploads([(n, "Công văn số 1/UBND-VP về việc kiểm tra".encode("utf-8")) for n in names], dest)
+    root = dest.resolve()
+    assert len(paths) == len(names) and len(set(paths)) == len(names)
+    for p in paths:
+        assert p.parent == root and p.exists()
+        assert not any(ord(c) < 32 or c in "/\\\u202e" for c in p.name) and not p.name.startswith(".")
+    assert sorted(os.listdir(tmp_path)) == ["uploads"]  # nothing written outside
+
+
+def test_an_ingest_over_hostile_files_reports_each_and_leaves_the_index_as_it_was(hostile_dir, tmp_path):
+    folder, expected = hostile_dir
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in GOOD:
+        shutil.copy(CORPUS / name, docs / name)
+    idx = tmp_path / "idx"
+    cmd = [sys.executable, "-m", "ingest", str(docs), "--index-dir", str(idx), "--json", "--quiet"]
+    first = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = _snapshot(idx)
+
+    for name in expected:  # the hostile files join the good ones
+        src = folder / name
+        if name == "qua-lon.pdf":
+            with open(docs / name, "wb") as fh:
+                fh.truncate(src.stat().st_size)
+        else:
+            shutil.copy(src, docs / name)
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable))  # no LibreOffice
+    second = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    failed = {Path(f["path"]).name: f["error"] for f in summary["failed"]}
+    assert set(failed) == set(expected)
+    for name, reason in expected.items():
+        assert reason in failed[name], (name, failed[name])
+    assert sorted(Path(p).name for p in summary["unchanged"]) == sorted(GOOD)
+    assert not summary["added"] and not summary["updated"] and not summary["removed"]
+    assert _snapshot(idx) == before
+
+
+def _snapshot(idx: Path) -> dict:
+    store = Store(idx, readonly=True)
+    try:
+        docs = [(d["number"], d["sha256"], tuple(d["paths"])) for d in store.documents()]
+        counts = store.counts()
+        version = store.data_version
+    finally:
+        store.close()
+    return {"docs": sorted(docs), "documents": counts["documents"], "passages": counts["passages"],
+            "references": counts["references"], "data_version": version,
+            "current": (idx / "CURRENT").read_text()}
