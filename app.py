@@ -2,13 +2,16 @@
 
     streamlit run app.py
 
-A thin view over the same functions ``python -m index`` calls (index.qa.ask, Searcher.stats, ...)
-and the display helpers of index.views; no SQL, parsing or fusion here. Settings come from the
+A thin view over the same functions ``python -m index`` calls (index.qa.ask, Searcher.stats,
+index.research.reference_graph|compare|tasks|similar_documents, ...) and the display helpers of
+index.views and index.research_views; no SQL, parsing or fusion here. Tabs run lazily: only the
+open tab's code runs on each rerun. Settings come from the
 environment: VANBAN_INDEX_DIR (default .index), VANBAN_CORPUS_DIR (default corpus/) and
 VANBAN_UPLOAD_DIR (default <index dir>/uploads, where uploaded files are kept).
 """
 from __future__ import annotations
 
+import functools
 import html
 import os
 import time
@@ -17,12 +20,14 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from index import views
+from index import research, views
+from index import research_views as rv
 from index.qa import ask, format_citation
 from index.search import Filters, open_searcher
 from ingest.normalize import fold
 
 ALL = "Tất cả"
+TABS = ["Tra cứu", "Mạng trích dẫn", "So sánh tỉnh", "Nhiệm vụ & thời hạn", "Văn bản tương tự", "Quản trị"]
 EXAMPLES = ["Văn bản nào trích dẫn Chỉ thị 16?", "1321/UBND-KGVX", "dan van kheo"]
 
 CSS = """
@@ -70,6 +75,30 @@ def get_searcher(index_dir: str):
 @st.cache_resource
 def get_runner(index_dir: str) -> views.IngestRunner:
     return views.IngestRunner(index_dir)
+
+
+# Research results depend on the index data only: cached per data version (a new ingest bumps it).
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_graph(index_dir: str, version: int, province: str | None, year_from: int | None, year_to: int | None,
+                 reference: str | None):
+    return research.reference_graph(get_searcher(index_dir), province=province, year_from=year_from,
+                                    year_to=year_to, reference=reference)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_compare(index_dir: str, version: int, provinces: tuple[str, ...], doc_ids: tuple[int, ...]) -> dict:
+    return research.compare(get_searcher(index_dir), list(provinces), list(doc_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_tasks(index_dir: str, version: int, province: str | None, agency: str | None,
+                 with_deadline: bool) -> list[dict]:
+    return research.tasks(get_searcher(index_dir), province=province, agency=agency, with_deadline=with_deadline)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_similar(index_dir: str, version: int, doc_id: int, k: int) -> dict:
+    return research.similar_documents(get_searcher(index_dir), doc_id, k=k)
 
 
 def has_index(index_dir: str) -> bool:
@@ -136,6 +165,7 @@ def sidebar_filters(searcher) -> tuple[Filters, int]:
     facets = searcher.store.facets()
     sb = st.sidebar
     sb.header("Bộ lọc")
+    sb.caption("Áp dụng cho trang Tra cứu.")
     province = sb.selectbox("Tỉnh/thành", [ALL] + facets["province"], key="f_province")
     years = facets["year"]
     year_from = year_to = None
@@ -244,7 +274,7 @@ def search_page(searcher, runner: views.IngestRunner, filters: Filters, k: int) 
 
 # --- document page ---------------------------------------------------------------------------------------
 
-def document_page(searcher, raw_id: str) -> None:
+def document_page(searcher, index_dir: str, raw_id: str) -> None:
     query = st.query_params.get("q") or ""
     back = "?" + urlencode({"q": query}) if query else "?"
     st.markdown(f'<a href="{html.escape(back)}" target="_self">← Quay lại tìm kiếm</a>', unsafe_allow_html=True)
@@ -290,6 +320,12 @@ def document_page(searcher, raw_id: str) -> None:
             for p in e["passages"]:
                 body = views.highlight(p["text"], "", [(p["quote_start"], p["quote_end"], "quote")], strip_markup=True)
                 st.markdown(f'<div class="vb-card vb-text">{body}</div>', unsafe_allow_html=True)
+        st.subheader("Văn bản tương tự ở tỉnh/thành khác")
+        similar = rv.similar_cards(cached_similar(index_dir, searcher.store.data_version, doc_id, 3))
+        if not similar:
+            st.caption("Không có văn bản nào của tỉnh/thành khác để so sánh.")
+        for c in similar:
+            st.markdown(f"{link_html(c['citation'], c['link'])} · độ tương đồng {c['score']}%", unsafe_allow_html=True)
 
     with left:
         st.subheader("Toàn văn")
@@ -307,6 +343,236 @@ def document_page(searcher, raw_id: str) -> None:
         if chosen:  # bring the passage into view; our own fixed script, no document content in it
             st.html(f"<script>setTimeout(() => {{const el = document.getElementById('passage-{int(selected)}');"
                     "if (el) el.scrollIntoView({block: 'center'});}, 300);</script>", unsafe_allow_javascript=True)
+
+
+# --- researcher views --------------------------------------------------------------------------------
+
+def keep_choice(key: str, options: list, default=None) -> None:
+    """A picker's remembered value must be one of its current options (filters change them)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else (options[0] if options else None)
+
+
+def link_html(text: str, link: str | None) -> str:
+    if not link:
+        return html.escape(text)
+    return f'<a href="{html.escape(link)}" target="_self">{html.escape(text)}</a>'
+
+
+def passage_card(head_html: str, body_html: str) -> None:
+    st.markdown(f'<div class="vb-card"><div class="vb-meta">{head_html}</div>'
+                f'<div class="vb-text">{body_html}</div></div>', unsafe_allow_html=True)
+
+
+def on_graph_select() -> None:
+    points = rv.selection_values(st.session_state.get("g_chart"), rv.NODE_SELECTION)
+    if points and points[0].get("id"):
+        st.session_state["g_node"] = points[0]["id"]
+
+
+def graph_page(searcher, index_dir: str) -> None:
+    st.caption("Các văn bản trong chỉ mục (ô vuông) và các văn bản chúng trích dẫn (chấm tròn); nút càng lớn "
+               "càng được nhiều văn bản trích dẫn. Bấm vào một nút để xem văn bản và các đoạn trích dẫn nó.")
+    facets = searcher.store.facets()
+    c1, c2, c3, c4 = st.columns([2, 3, 3, 2])
+    province = c1.selectbox("Tỉnh/thành của văn bản trích dẫn", [ALL] + facets["province"], key="g_province")
+    years = facets["year"]
+    year_from = year_to = None
+    if len(years) >= 2:
+        lo, hi = c2.slider("Năm ban hành", min_value=years[0], max_value=years[-1], value=(years[0], years[-1]),
+                           key="g_years")
+        if (lo, hi) != (years[0], years[-1]):
+            year_from, year_to = lo, hi
+    reference = c3.text_input("Văn bản được trích dẫn", key="g_ref", placeholder="Ví dụ: 114-KL/TW, Chỉ thị 16")
+    color_by = c4.radio("Tô màu theo", list(rv.COLOR_BY), format_func=rv.COLOR_BY.get, key="g_color")
+    try:
+        g = cached_graph(index_dir, searcher.store.data_version, None if province == ALL else province,
+                         year_from, year_to, reference.strip() or None)
+    except ValueError as e:
+        st.error(views.md_escape(f"Không dựng được mạng trích dẫn: {e}"))
+        return
+    if g.number_of_edges() == 0:
+        st.info("Không có trích dẫn nào khớp bộ lọc.")
+        return
+    nodes, edges = rv.graph_frames(g)
+    n_docs = int((nodes["kind"] == "indexed").sum())
+    st.caption(f"{len(nodes)} nút ({n_docs} văn bản trong chỉ mục), {len(edges)} quan hệ trích dẫn.")
+    st.altair_chart(rv.graph_chart(nodes, edges, color_by), key="g_chart", on_select=on_graph_select,
+                    selection_mode=rv.NODE_SELECTION, width="stretch")
+
+    options = rv.node_options(g)
+    keep_choice("g_node", options)
+    labels = dict(zip(nodes["id"], nodes["label"]))
+    node = st.selectbox("Văn bản đang xem (hoặc bấm vào nút trên mạng)", options, key="g_node",
+                        format_func=lambda n: f"{labels[n]} — {g.nodes[n].get('cited_by', 0)} văn bản trích dẫn")
+    det = rv.node_detail(g, node)
+    st.subheader(det["label"])
+    facts = [f"cấp {det['level']}" if det["level"] else "", det["province"] or "",
+             "có trong chỉ mục" if det["kind"] == "indexed" else "chưa có trong chỉ mục"]
+    st.markdown(html.escape(" · ".join(f for f in facts if f))
+                + (f" · {link_html('Mở văn bản', det['link'])}" if det["link"] else "")
+                + (f"<br><i>{html.escape(det['title'])}</i>" if det["title"] else ""), unsafe_allow_html=True)
+    st.markdown(f"**Được {len(det['citing'])} văn bản trích dẫn**")
+    if not det["citing"]:
+        st.caption("Không có văn bản nào trong mạng trích dẫn văn bản này.")
+    for c in det["citing"]:
+        for p in c["passages"]:
+            head = link_html(c["label"], c["link"]) + (f" · {html.escape(c['province'])}" if c["province"] else "")
+            if p["link"]:
+                head += f' · <a href="{html.escape(p["link"])}" target="_self">mở đoạn văn</a>'
+            passage_card(head, p["html"])
+    if det["cites"]:
+        st.markdown(f"**Văn bản này trích dẫn {len(det['cites'])} văn bản:** "
+                    + "; ".join(link_html(c["label"], c["link"]) for c in det["cites"]), unsafe_allow_html=True)
+
+    st.subheader("Tải về")
+    d1, d2 = st.columns(2)
+    d1.download_button("Tải mạng trích dẫn (GraphML)", data=research.graph_graphml(g).encode("utf-8"),
+                       file_name="mang-trich-dan.graphml", mime="application/xml")
+    d2.download_button("Tải danh sách cạnh (CSV)", data=research.graph_csv(g).encode("utf-8-sig"),
+                       file_name="mang-trich-dan-canh.csv", mime="text/csv")
+
+
+def on_matrix_select(rows: list[str]) -> None:
+    cell = rv.selected_cell(st.session_state.get("c_matrix"))
+    if cell and 0 <= cell[0] < len(rows):
+        st.session_state["c_row"] = rows[cell[0]]
+
+
+def on_theme_select() -> None:
+    points = rv.selection_values(st.session_state.get("c_theme_chart"), rv.THEME_SELECTION)
+    if points and points[0].get("theme"):
+        st.session_state["c_theme"] = points[0]["theme"]
+        st.session_state["c_theme_col"] = points[0]["column"]
+
+
+def compare_page(searcher, index_dir: str) -> None:
+    facets = searcher.store.facets()
+    doc_names = rv.document_options(searcher.docs()["documents"])
+    c1, c2 = st.columns(2)
+    provinces = c1.multiselect("Tỉnh/thành", facets["province"], default=facets["province"][:2],
+                               key="c_provinces", placeholder="Chọn tỉnh/thành")
+    doc_ids = c2.multiselect("Văn bản (thêm cột cho từng văn bản)", list(doc_names), format_func=doc_names.get,
+                             key="c_docs", placeholder="Chọn văn bản")
+    if len(provinces) + len(doc_ids) < 2:
+        st.info("Chọn ít nhất hai tỉnh/thành hoặc văn bản để so sánh.")
+        return
+    try:
+        with st.spinner("Đang so sánh…"):
+            r = cached_compare(index_dir, searcher.store.data_version, tuple(provinces), tuple(doc_ids))
+    except ValueError as e:
+        st.error(views.md_escape(f"Không so sánh được: {e}"))
+        return
+    columns = r["columns"]
+    st.caption(" · ".join(f"{c['label']}: {len(c['doc_ids'])} văn bản" for c in columns))
+
+    st.subheader("Văn bản trung ương được trích dẫn")
+    matrix = rv.central_matrix_frame(r)
+    if matrix.empty:
+        st.caption("Các cột đã chọn không trích dẫn văn bản trung ương nào.")
+    else:
+        rows = matrix["Văn bản trung ương"].tolist()
+        st.caption("Mỗi ô ghi số hiệu các văn bản trích dẫn; bấm vào một ô để xem đoạn trích dẫn.")
+        st.dataframe(matrix, hide_index=True, key="c_matrix", on_select=functools.partial(on_matrix_select, rows),
+                     selection_mode="single-cell", width="stretch")
+        keep_choice("c_row", rows)
+        row = st.selectbox("Đoạn trích dẫn của", rows, key="c_row")
+        cells = rv.central_cell(r, row)
+        for col, c in zip(st.columns(len(columns)), columns):
+            with col:
+                st.markdown(f"**{html.escape(c['label'])}**", unsafe_allow_html=True)
+                if not cells[c["id"]]:
+                    st.caption("Không trích dẫn văn bản này.")
+                for x in cells[c["id"]]:
+                    passage_card(link_html(x["number"] or "văn bản", x["link"]), x["html"])
+
+    st.subheader("Dòng thời gian")
+    timeline = rv.timeline_frame(r)
+    if timeline.empty:
+        st.caption("Các văn bản đã chọn không ghi ngày ban hành.")
+    else:
+        st.altair_chart(rv.timeline_chart(timeline), width="stretch")
+    undated = [t["number"] or "?" for t in r["timeline"] if not t["date"]]
+    if undated:
+        st.caption("Không rõ ngày ban hành: " + "; ".join(undated))
+
+    st.subheader("Chủ đề")
+    st.caption("Số đoạn văn bản thuộc mỗi chủ đề; bấm vào một ô để xem các đoạn đó.")
+    st.altair_chart(rv.theme_chart(rv.theme_frame(r)), key="c_theme_chart", on_select=on_theme_select,
+                    selection_mode=rv.THEME_SELECTION, width="stretch")
+    themes = [t["theme"] for t in r["theme_matrix"]]
+    col_ids = [c["id"] for c in columns]
+    first = rv.default_theme_cell(r) or (themes[0], col_ids[0])
+    keep_choice("c_theme", themes, first[0])
+    keep_choice("c_theme_col", col_ids, first[1])
+    t1, t2 = st.columns(2)
+    theme = t1.selectbox("Chủ đề", themes, key="c_theme")
+    column = t2.selectbox("Cột", col_ids, key="c_theme_col")
+    cell = rv.theme_cell(r, theme, column)
+    st.markdown(f"**{html.escape(theme)} · {html.escape(column)}: {cell['count']} đoạn**", unsafe_allow_html=True)
+    for p in research.passages_detail(searcher, cell["passage_ids"]):
+        where = " · ".join(x for x in [p["label"] or "", f"trang {p['page']}" if p["page"] else ""] if x)
+        head = link_html(p["number"] or "văn bản", views.doc_link(p["doc_id"], p["passage_id"]))
+        passage_card(head + (f" · {html.escape(where)}" if where else ""),
+                     views.highlight(p["text"], "", strip_markup=True))
+
+
+def tasks_page(searcher, index_dir: str) -> None:
+    facets = searcher.store.facets()
+    c1, c2, c3 = st.columns([2, 3, 2])
+    province = c1.selectbox("Tỉnh/thành", [ALL] + facets["province"], key="t_province")
+    agency = c2.text_input("Cơ quan", key="t_agency", placeholder="Ví dụ: Sở Nội vụ (có dấu hoặc không dấu)")
+    dated = c3.checkbox("Chỉ nhiệm vụ có thời hạn", key="t_dated")
+    items = cached_tasks(index_dir, searcher.store.data_version, None if province == ALL else province,
+                         agency.strip() or None, dated)
+    deadlines = rv.deadline_list(items)
+    st.caption(f"{len(items)} nhiệm vụ, {len(deadlines)} có hạn cụ thể.")
+    if not items:
+        st.info("Không tìm thấy nhiệm vụ nào khớp bộ lọc.")
+        return
+    st.dataframe(rv.task_frame(items), hide_index=True, width="stretch", column_config={
+        "Hạn": st.column_config.TextColumn(width="small"),
+        "Cơ quan": st.column_config.TextColumn(width="medium"),
+        "Nhiệm vụ": st.column_config.TextColumn(width="large"),
+        "Đoạn nguồn": st.column_config.TextColumn(width="large"),
+        "Mở": st.column_config.LinkColumn("Mở", display_text="mở đoạn văn")})
+    d1, d2 = st.columns(2)
+    d1.download_button("Tải bảng nhiệm vụ (CSV)", data=research.tasks_csv(items).encode("utf-8-sig"),
+                       file_name="nhiem-vu.csv", mime="text/csv")
+    d2.download_button("Tải lịch các thời hạn (iCalendar)", data=research.tasks_ics(items).encode("utf-8"),
+                       file_name="han-nhiem-vu.ics", mime="text/calendar", disabled=not deadlines)
+    st.subheader("Các thời hạn")
+    if not deadlines:
+        st.caption("Không có nhiệm vụ nào ghi ngày hạn cụ thể.")
+    for d in deadlines:
+        st.markdown(f"<b>{html.escape(d['date_text'])}</b> — {html.escape(d['agency'])} — "
+                    f"{link_html(d['number'], d['link'])}: {html.escape(d['task'])}", unsafe_allow_html=True)
+
+
+def similar_page(searcher, index_dir: str) -> None:
+    doc_names = rv.document_options(searcher.docs()["documents"])
+    if not doc_names:
+        st.info("Chỉ mục chưa có văn bản nào.")
+        return
+    c1, c2 = st.columns([4, 1])
+    doc_id = c1.selectbox("Văn bản", list(doc_names), format_func=doc_names.get, key="s_doc")
+    k = c2.number_input("Số văn bản", min_value=1, max_value=20, value=5, key="s_k")
+    r = cached_similar(index_dir, searcher.store.data_version, int(doc_id), int(k))
+    cards = rv.similar_cards(r)
+    st.markdown(f"Văn bản ở tỉnh/thành khác giống nhất với {link_html(doc_names[doc_id], views.doc_link(doc_id))}:",
+                unsafe_allow_html=True)
+    if not cards:
+        st.info("Không có văn bản nào của tỉnh/thành khác để so sánh.")
+    for i, c in enumerate(cards, 1):
+        st.markdown(f"<b>{i}. {link_html(c['citation'], c['link'])}</b> · độ tương đồng {c['score']}%"
+                    + (f"<br><i>{html.escape(c['title'])}</i>" if c["title"] else ""), unsafe_allow_html=True)
+        for p in c["pairs"]:
+            left, right = st.columns(2)
+            with left:
+                passage_card("Văn bản đang xem", html.escape(p["text"]))
+            with right:
+                head = f"{p['similarity']}% · " + link_html(p["other_label"] or "đoạn tương ứng", p["link"])
+                passage_card(head, html.escape(p["other_text"]))
 
 
 # --- administration -----------------------------------------------------------------------------------
@@ -390,16 +656,22 @@ def main() -> None:
     if "q" not in st.session_state and st.query_params.get("q"):
         st.session_state["q"] = st.query_params["q"]
     if st.query_params.get("doc"):
-        document_page(searcher, st.query_params["doc"])
+        document_page(searcher, index_dir, st.query_params["doc"])
         return
 
     filters, k = sidebar_filters(searcher)
     st.title("Tra cứu văn bản chỉ đạo")
-    search_tab, admin_tab = st.tabs(["Tra cứu", "Quản trị"])
-    with search_tab:
-        search_page(searcher, runner, filters, k)
-    with admin_tab:
-        admin_page(searcher, runner, corpus_dir, upload_dir)
+    tabs = dict(zip(TABS, st.tabs(TABS, key="tab", on_change="rerun")))
+    pages = {"Tra cứu": lambda: search_page(searcher, runner, filters, k),
+             "Mạng trích dẫn": lambda: graph_page(searcher, index_dir),
+             "So sánh tỉnh": lambda: compare_page(searcher, index_dir),
+             "Nhiệm vụ & thời hạn": lambda: tasks_page(searcher, index_dir),
+             "Văn bản tương tự": lambda: similar_page(searcher, index_dir),
+             "Quản trị": lambda: admin_page(searcher, runner, corpus_dir, upload_dir)}
+    for name, tab in tabs.items():
+        if tab.open:  # lazy tabs: only the open one runs
+            with tab:
+                pages[name]()
 
 
 main()

@@ -65,7 +65,7 @@ def quote_html(sentence: str, quote: str) -> str:
 
 # --- reference network -------------------------------------------------------------------------
 
-def _spread(pos: dict, min_dist: float = 0.07, rounds: int = 60) -> dict:
+def _spread(pos: dict, min_dist: float = 0.1, rounds: int = 60) -> dict:
     """Push apart nodes the spring layout puts (almost) on top of each other: documents cited by the
     same documents are pulled to the same spot ("Kết luận 114" and "Nghị quyết 25" on the sample).
     ``min_dist`` is a fraction of the drawing's extent."""

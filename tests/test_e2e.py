@@ -288,6 +288,14 @@ def test_researcher_views_show_the_network_the_comparison_and_the_deadlines(serv
     assert "Tải mạng trích dẫn (GraphML)" in text and "Traceback" not in text
     top()
     browser.save_screenshot(str(shots / "mang-trich-dan.png"))
+    # a click on a node opens it: the district-level (green) node is a document of the Huyện ủy
+    from selenium.webdriver.common.action_chains import ActionChains
+    green = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"] path[fill="#27ae60"]'),
+                  10, "a district-level node")
+    ActionChains(browser).move_to_element(green[0]).click().perform()
+    _wait_text(browser, "cấp huyện", 30)
+    _wait_idle(browser)
+    assert "Được 3 văn bản trích dẫn" not in _page_text(browser)
 
     _tab(browser, "So sánh tỉnh")
     _wait_text(browser, "Đoạn trích dẫn của", 90)   # the comparison embeds the themes on its first run
