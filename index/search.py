@@ -22,7 +22,7 @@ from .store import Store, StoreError
 __all__ = ["Searcher", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "document_json"]
 
 MODES = ("hybrid", "bm25", "dense")
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.35  # bench/README.md: best mean MRR@10 over ALQAC train + alqac2022
 NO_DIACRITICS_DENSE_WEIGHT = 0.15
 CANDIDATES = 100
 
