@@ -206,17 +206,10 @@ def _target_documents(s: Searcher, q: Query) -> list[dict]:
         found += s.store.documents_by_number(n)
     if not found and q.references:
         from ingest.citations import key_matches
-        for d in s.store.documents():
-            if d["number"] and any(key_matches(p, _own_key(d)) for p in q.references):
-                found.append(d)
+        ids = {i for key, doc_ids in s.document_keys().items()
+               if any(key_matches(p, key) for p in q.references) for i in doc_ids}
+        found = [s.store.document(i) for i in sorted(ids)]
     return [document_json(d) for d in {d["id"]: d for d in found}.values()]
-
-
-def _own_key(d: dict) -> str:
-    """The key other documents would cite this one by."""
-    from ingest.citations import number_key, parse_number
-    dn = parse_number(d["number"])
-    return number_key(dn, d.get("province")) if dn else ""
 
 
 def _strip_reference_words(q: Query) -> str:

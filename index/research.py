@@ -104,9 +104,8 @@ def passages_detail(s: Searcher, passage_ids: list[int]) -> list[dict]:
 # --- reference network ---------------------------------------------------------------------------
 
 def _own_key(d: dict) -> str | None:
-    from ingest.citations import number_key, parse_number
-    dn = parse_number(d["number"]) if d.get("number") else None
-    return number_key(dn, d.get("province")) if dn else None
+    from ingest.citations import document_key
+    return document_key(d.get("number"), d.get("province"))
 
 
 def _ref_level(key: str, scope: str) -> str:

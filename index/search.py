@@ -177,13 +177,13 @@ class Searcher:
     def hydrate(self, hits: list[Hit]) -> list[dict]:
         """Passage and document fields for hits; ids gone from the store (a newer ingest) are skipped."""
         rows = self.store.passages([h.passage_id for h in hits])
-        docs: dict[int, dict] = {}
+        docs = self.store.documents_by_ids([p["doc_id"] for p in rows.values()])
         out = []
         for h in hits:
             p = rows.get(h.passage_id)
             if p is None:
                 continue
-            d = docs.get(p["doc_id"]) or docs.setdefault(p["doc_id"], self.store.document(p["doc_id"]))
+            d = docs.get(p["doc_id"])
             if d is None:  # removed between the two reads
                 continue
             out.append({"rank": len(out) + 1, "score": round(h.score, 4), "passage_id": p["id"],
@@ -191,6 +191,20 @@ class Searcher:
                         "label": p["label"], "start": p["start"], "end": p["end"],
                         "document": document_json(d)})
         return out
+
+    def document_keys(self) -> dict[str, list[int]]:
+        """Citation key -> ids of indexed documents with that number; cached per data version."""
+        version = self.store.data_version
+        cached = getattr(self, "_keys", None)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        from ingest.citations import document_key
+        keys: dict[str, list[int]] = {}
+        for r in self.store.document_numbers():
+            if k := document_key(r["number"], r["province"]):
+                keys.setdefault(k, []).append(r["id"])
+        self._keys = (version, keys)
+        return keys
 
     # -- catalogue ------------------------------------------------------------------------------
     def docs(self) -> dict:

@@ -263,11 +263,26 @@ class Store:
             "FROM documents d ORDER BY d.date IS NULL, d.date, d.number").fetchall()
         return [_doc(r) for r in rows]
 
+    def documents_by_ids(self, ids: list[int]) -> dict[int, dict]:
+        """Metadata of several documents in one query, without their full text."""
+        ids = sorted({int(i) for i in ids})
+        if not ids:
+            return {}
+        cols = ", ".join(f"d.{c}" for c in ["id", "sha256", "path", *_DOC_FIELDS, "page_starts", "added_at"])
+        rows = self.db.execute(
+            f"SELECT {cols}, '' AS text, (SELECT group_concat(f.path, '\n') FROM files f WHERE f.doc_id = d.id) "
+            f"AS paths FROM documents d WHERE d.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        return {r["id"]: _doc(r) for r in rows}
+
     def document(self, doc_id: int) -> dict | None:
         row = self.db.execute(
             "SELECT d.*, (SELECT group_concat(f.path, '\n') FROM files f WHERE f.doc_id = d.id) AS paths "
             "FROM documents d WHERE d.id=?", (doc_id,)).fetchone()
         return _doc(row) if row else None
+
+    def document_numbers(self) -> list[sqlite3.Row]:
+        """(id, number, province) of every numbered document, without loading full texts."""
+        return self.db.execute("SELECT id, number, province FROM documents WHERE number IS NOT NULL").fetchall()
 
     def documents_by_number(self, number: str) -> list[dict]:
         rows = self.db.execute("SELECT id FROM documents WHERE replace(upper(number), ' ', '') = ?",

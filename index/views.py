@@ -87,34 +87,8 @@ def metadata_rows(doc: dict) -> list[tuple[str, str]]:
 
 def own_key(doc: dict) -> str | None:
     """The key other documents cite this one by ("CV|5500|UBND|Đắk Lắk"); None without a number."""
-    from ingest.citations import number_key, parse_number
-    dn = parse_number(doc["number"]) if doc.get("number") else None
-    return number_key(dn, doc.get("province")) if dn else None
-
-
-_KEY_CACHE: dict[str, tuple[int, dict[str, list[int]]]] = {}
-_KEY_LOCK = threading.Lock()
-
-
-def _document_keys(s: Searcher) -> dict[str, list[int]]:
-    """key -> ids of indexed documents with that key; recomputed when the store's data changes."""
-    version = s.store.data_version
-    cache_id = str(s.store.path)
-    with _KEY_LOCK:
-        hit = _KEY_CACHE.get(cache_id)
-        if hit and hit[0] == version:
-            return hit[1]
-    # Only the three columns needed: Store.documents() would load every full text.
-    # TODO(store): a Store.document_keys() (or a stored key column) would replace this query.
-    rows = s.store.db.execute("SELECT id, number, province FROM documents WHERE number IS NOT NULL").fetchall()
-    keys: dict[str, list[int]] = {}
-    for r in rows:
-        k = own_key({"number": r["number"], "province": r["province"]})
-        if k:
-            keys.setdefault(k, []).append(r["id"])
-    with _KEY_LOCK:
-        _KEY_CACHE[cache_id] = (version, keys)
-    return keys
+    from ingest.citations import document_key
+    return document_key(doc.get("number"), doc.get("province"))
 
 
 def document_view(s: Searcher, doc_id: int) -> dict | None:
@@ -131,7 +105,7 @@ def document_view(s: Searcher, doc_id: int) -> dict | None:
     passages = [{"passage_id": p["id"], "ord": p["ord"], "start": p["start"], "end": p["end"],
                  "page": p["page"], "label": p["label"], "text": p["text"]}
                 for p in s.store.document_passages(d["id"])]
-    keys = _document_keys(s)
+    keys = s.document_keys()
 
     outgoing: dict[str, dict] = {}
     for r in s.store.references(doc_id=d["id"]):

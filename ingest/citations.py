@@ -231,6 +231,12 @@ def number_key(dn: DocNumber, province: str | None = None, district: str | None 
     return f"{key}|{_place(dn.issuer_code, province, district)}"
 
 
+def document_key(number: str | None, province: str | None = None) -> str | None:
+    """The key other documents cite a document by, from its own số hiệu ("CV|5500|UBND|Đắk Lắk")."""
+    dn = parse_number(number) if number else None
+    return number_key(dn, province) if dn else None
+
+
 def _place(issuer_code: str | None, province: str | None, district: str | None) -> str:
     if _issuer_base(issuer_code or "") in _DISTRICT_ISSUERS:
         return f"{province or '?'}/{district or '?'}"
