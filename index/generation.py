@@ -25,7 +25,7 @@ from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .store import SCHEMA_VERSION, Store, StoreError
 
-__all__ = ["Generation", "build_generation", "current_generation", "open_generation", "ingest_lock",
+__all__ = ["Generation", "build_generation", "built_version", "current_generation", "open_generation", "ingest_lock",
            "LockedError", "manifest_path"]
 
 
@@ -123,6 +123,8 @@ def build_generation(store: Store, embedder_info: dict, kind: str = "auto") -> s
         os.fsync(fh.fileno())
     os.replace(current_tmp, index_dir / "CURRENT")
     _fsync_dir(index_dir)
+    # documents retired before the replaced generation was built are needed by no kept generation
+    store.purge(built_version(index_dir, previous) if previous else version)
     # keep the new generation and the one it replaced (a reader may still hold it); a
     # generation left by a killed run that never became current goes too
     for old in gens.iterdir():
@@ -133,6 +135,13 @@ def build_generation(store: Store, embedder_info: dict, kind: str = "auto") -> s
     for stale in index_dir.glob(".CURRENT.*"):
         stale.unlink(missing_ok=True)
     return name
+
+
+def built_version(index_dir: Path, name: str) -> int:
+    try:
+        return int(json.loads(manifest_path(index_dir, name).read_text(encoding="utf-8"))["data_version"])
+    except (OSError, ValueError, KeyError):
+        return -1
 
 
 def _fsync_dir(path: Path) -> None:

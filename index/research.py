@@ -270,7 +270,7 @@ def assign_themes(s: Searcher, themes: list[dict], passage_ids: list[int] | None
     stands out for the passage. Boilerplate passages (header, addressees, "Nơi nhận") are skipped.
     """
     if passage_ids is None:
-        passage_ids = [int(r[0]) for r in s.store.db.execute("SELECT id FROM passages ORDER BY id")]
+        passage_ids = s.store.live_passage_ids()
     rows = s.store.passages(list(passage_ids))
     pids = [pid for pid in passage_ids if pid in rows and not _is_boilerplate(rows[pid]["clean"])]
     if not pids or not themes:

@@ -4,6 +4,10 @@ One file (``store.sqlite``) in the index directory. Each ingested file is writte
 transaction (document, passages, references and their vectors together), so a crash loses at
 most the file in hand. ``data_version`` grows with every change; an index generation records the
 version it was built from, so a stale generation is detected and rebuilt.
+
+A replaced or removed document is *retired* (``retired`` = the version that retired it), not
+deleted: the live generation may still return its passages. ``purge(v)`` deletes what was retired
+at or before version ``v`` once no kept generation needs it. Catalogue reads see live documents only.
 """
 from __future__ import annotations
 
@@ -25,14 +29,16 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
-    sha256 TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
     path TEXT NOT NULL,
     number TEXT, doc_type TEXT, type_code TEXT, issuer TEXT, issuer_code TEXT, level TEXT,
     province TEXT, date TEXT, title TEXT, recipients TEXT, signer TEXT, signer_title TEXT,
     text TEXT NOT NULL,
     page_starts TEXT NOT NULL DEFAULT '[]',
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    retired INTEGER  -- data_version that retired it; NULL while live
 );
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     sha256 TEXT NOT NULL,
@@ -68,6 +74,7 @@ CREATE TABLE IF NOT EXISTS vectors (
 );
 """
 
+_LIVE = "d.retired IS NULL"
 _DOC_FIELDS = ["number", "doc_type", "type_code", "issuer", "issuer_code", "level", "province",
                "date", "title", "recipients", "signer", "signer_title"]
 
@@ -148,7 +155,7 @@ class Store:
         return self.db.execute("SELECT * FROM files ORDER BY path").fetchall()
 
     def doc_id_by_sha(self, sha256: str) -> int | None:
-        row = self.db.execute("SELECT id FROM documents WHERE sha256=?", (sha256,)).fetchone()
+        row = self.db.execute("SELECT id FROM documents WHERE sha256=? AND retired IS NULL", (sha256,)).fetchone()
         return row[0] if row else None
 
     def put_document(self, doc: Document, vectors: np.ndarray | None) -> int:
@@ -212,14 +219,20 @@ class Store:
                         (path, sha256, size, status, error, doc_id, time.time()))
 
     def _detach(self, path: str) -> None:
-        """Unlink a file from its document; delete the document if no other file shows it."""
+        """Unlink a file from its document; retire the document if no other file shows it."""
         old = self.file(path)
         if old is None or old["doc_id"] is None:
             return
         self.db.execute("UPDATE files SET doc_id=NULL WHERE path=?", (path,))
         others = self.db.execute("SELECT COUNT(*) FROM files WHERE doc_id=?", (old["doc_id"],)).fetchone()[0]
         if not others:
-            self.db.execute("DELETE FROM documents WHERE id=?", (old["doc_id"],))
+            self.db.execute("UPDATE documents SET retired = ? WHERE id=?", (self.data_version + 1, old["doc_id"]))
+
+    def purge(self, version: int) -> int:
+        """Delete documents retired at or before ``version`` (with their passages, refs, vectors)."""
+        with self.db:
+            return self.db.execute("DELETE FROM documents WHERE retired IS NOT NULL AND retired <= ?",
+                                   (version,)).rowcount
 
     def clear_vectors(self) -> None:
         with self.db:
@@ -234,33 +247,36 @@ class Store:
             self._bump()
 
     def passages_without_vectors(self) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT p.id, p.clean FROM passages p LEFT JOIN vectors v ON v.passage_id = p.id "
-                               "WHERE v.passage_id IS NULL ORDER BY p.id").fetchall()
+        return self.db.execute("SELECT p.id, p.clean FROM passages p JOIN documents d ON d.id = p.doc_id "
+                               "LEFT JOIN vectors v ON v.passage_id = p.id "
+                               "WHERE v.passage_id IS NULL AND d.retired IS NULL ORDER BY p.id").fetchall()
 
     # -- reading ----------------------------------------------------------------------------
     def counts(self) -> dict:
         q = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {"files": q("SELECT COUNT(*) FROM files"),
                 "failed": q("SELECT COUNT(*) FROM files WHERE status='failed'"),
-                "documents": q("SELECT COUNT(*) FROM documents"),
-                "passages": q("SELECT COUNT(*) FROM passages"),
-                "references": q("SELECT COUNT(*) FROM refs")}
+                "documents": q(f"SELECT COUNT(*) FROM documents d WHERE {_LIVE}"),
+                "passages": q(f"SELECT COUNT(*) FROM passages p JOIN documents d ON d.id = p.doc_id WHERE {_LIVE}"),
+                "references": q(f"SELECT COUNT(*) FROM refs r JOIN documents d ON d.id = r.doc_id WHERE {_LIVE}")}
 
     def all_vectors(self, dimension: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.db.execute("SELECT passage_id, vector FROM vectors ORDER BY passage_id").fetchall()
+        rows = self.db.execute("SELECT v.passage_id, v.vector FROM vectors v JOIN passages p ON p.id = v.passage_id "
+                               f"JOIN documents d ON d.id = p.doc_id WHERE {_LIVE} ORDER BY v.passage_id").fetchall()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dimension) \
             if rows else np.zeros((0, dimension), dtype=np.float32)
         return ids, mat
 
     def all_tokens(self) -> tuple[np.ndarray, list[str]]:
-        rows = self.db.execute("SELECT id, tokens FROM passages ORDER BY id").fetchall()
+        rows = self.db.execute("SELECT p.id, p.tokens FROM passages p JOIN documents d ON d.id = p.doc_id "
+                               f"WHERE {_LIVE} ORDER BY p.id").fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
 
     def documents(self) -> list[dict]:
         rows = self.db.execute(
             "SELECT d.*, (SELECT group_concat(f.path, '\n') FROM files f WHERE f.doc_id = d.id) AS paths "
-            "FROM documents d ORDER BY d.date IS NULL, d.date, d.number").fetchall()
+            f"FROM documents d WHERE {_LIVE} ORDER BY d.date IS NULL, d.date, d.number").fetchall()
         return [_doc(r) for r in rows]
 
     def documents_by_ids(self, ids: list[int]) -> dict[int, dict]:
@@ -282,10 +298,11 @@ class Store:
 
     def document_numbers(self) -> list[sqlite3.Row]:
         """(id, number, province) of every numbered document, without loading full texts."""
-        return self.db.execute("SELECT id, number, province FROM documents WHERE number IS NOT NULL").fetchall()
+        return self.db.execute("SELECT id, number, province FROM documents d "
+                               f"WHERE number IS NOT NULL AND {_LIVE}").fetchall()
 
     def documents_by_number(self, number: str) -> list[dict]:
-        rows = self.db.execute("SELECT id FROM documents WHERE replace(upper(number), ' ', '') = ?",
+        rows = self.db.execute(f"SELECT id FROM documents d WHERE {_LIVE} AND replace(upper(number), ' ', '') = ?",
                                (number.replace(" ", "").upper().replace("Ð", "Đ"),)).fetchall()
         return [self.document(r[0]) for r in rows]
 
@@ -301,25 +318,33 @@ class Store:
         return [dict(r) for r in self.db.execute("SELECT * FROM passages WHERE doc_id=? ORDER BY ord", (doc_id,))]
 
     def references(self, doc_id: int | None = None, key: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM refs WHERE 1=1", []
+        """References of one document, or (by key) of every live document."""
+        sql, args = "SELECT r.* FROM refs r JOIN documents d ON d.id = r.doc_id WHERE 1=1", []
         if doc_id is not None:
-            sql, args = sql + " AND doc_id=?", args + [doc_id]
+            sql, args = sql + " AND r.doc_id=?", args + [doc_id]
+        else:
+            sql += f" AND {_LIVE}"
         if key is not None:
-            sql, args = sql + " AND key=?", args + [key]
-        return [_ref(r) for r in self.db.execute(sql + " ORDER BY doc_id, start", args)]
+            sql, args = sql + " AND r.key=?", args + [key]
+        return [_ref(r) for r in self.db.execute(sql + " ORDER BY r.doc_id, r.start", args)]
+
+    def live_passage_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc_id WHERE {_LIVE} ORDER BY p.id")]
 
     def reference_keys(self) -> list[dict]:
         """Distinct canonical references with how many documents cite each."""
         rows = self.db.execute(
-            "SELECT key, canonical, type_code, number, issuer_code, scope, name, min(year) AS year, "
-            "COUNT(DISTINCT doc_id) AS n_docs FROM refs GROUP BY key ORDER BY n_docs DESC, key").fetchall()
+            "SELECT r.key, r.canonical, r.type_code, r.number, r.issuer_code, r.scope, r.name, min(r.year) AS year, "
+            "COUNT(DISTINCT r.doc_id) AS n_docs FROM refs r JOIN documents d ON d.id = r.doc_id "
+            f"WHERE {_LIVE} GROUP BY r.key ORDER BY n_docs DESC, r.key").fetchall()
         return [dict(r) for r in rows]
 
     def facets(self) -> dict:
         col = lambda c: [r[0] for r in self.db.execute(  # noqa: E731
-            f"SELECT DISTINCT {c} FROM documents WHERE {c} IS NOT NULL ORDER BY {c}")]
+            f"SELECT DISTINCT {c} FROM documents d WHERE {c} IS NOT NULL AND {_LIVE} ORDER BY {c}")]
         years = [int(r[0]) for r in self.db.execute(
-            "SELECT DISTINCT substr(date, 1, 4) FROM documents WHERE date IS NOT NULL ORDER BY 1")]
+            f"SELECT DISTINCT substr(date, 1, 4) FROM documents d WHERE date IS NOT NULL AND {_LIVE} ORDER BY 1")]
         return {"province": col("province"), "doc_type": col("doc_type"), "issuer": col("issuer"), "year": years}
 
 

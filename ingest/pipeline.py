@@ -93,7 +93,7 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
     removed only with ``prune``. New passages are embedded; the rest reuse stored vectors.
     """
     from index.embed import create_embedder
-    from index.generation import build_generation, current_generation, ingest_lock, manifest_path
+    from index.generation import build_generation, built_version, current_generation, ingest_lock
     from index.store import Store
 
     index_dir = Path(index_dir)
@@ -120,7 +120,7 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
                 progress("files", len(files), len(files), "")
             _embed_missing(store, embedder, progress)
             current = current_generation(index_dir)
-            stale = current is None or rebuild or _built_version(manifest_path(index_dir, current)) != store.data_version
+            stale = current is None or rebuild or built_version(index_dir, current) != store.data_version
             if stale:
                 if progress:
                     progress("index", 0, 1, "")
@@ -133,14 +133,6 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
         finally:
             store.close()
     return report
-
-
-def _built_version(manifest: Path) -> int:
-    import json
-    try:
-        return json.loads(manifest.read_text(encoding="utf-8"))["data_version"]
-    except (OSError, ValueError, KeyError):
-        return -1
 
 
 def _ingest_one(store, embedder, path: Path, report: IngestReport) -> None:

