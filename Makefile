@@ -1,6 +1,5 @@
 # Two set-up commands: `make run` (install + app on corpus/) and `make test` (install + tests).
 PY ?= python3
-INDEX_DIR ?= .index
 
 .PHONY: install install-test run test
 

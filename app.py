@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from index import research, views
+from ingest.pipeline import default_index_dir
 from index import research_views as rv
 from index.qa import ask, format_citation
 from index.search import Filters, open_searcher
@@ -61,7 +62,7 @@ mark.quote {background: #ffd591; font-weight: 600;}
 # --- settings and cached resources ---------------------------------------------------------------
 
 def settings() -> tuple[str, str, str]:
-    index_dir = os.environ.get("VANBAN_INDEX_DIR", ".index")
+    index_dir = str(default_index_dir())
     corpus_dir = os.environ.get("VANBAN_CORPUS_DIR", "corpus")
     upload_dir = os.environ.get("VANBAN_UPLOAD_DIR", str(Path(index_dir) / "uploads"))
     return index_dir, corpus_dir, upload_dir

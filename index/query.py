@@ -37,7 +37,6 @@ class Query:
     year_from: int | None = None
     year_to: int | None = None
     doc_type: str | None = None
-    terms: str = ""                                       # what is left for retrieval
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -56,7 +55,7 @@ def parse_query(text: str) -> Query:
     if m := _YEAR_RANGE.search(folded):
         q.year_from, q.year_to = sorted((int(m.group(1)), int(m.group(2))))
     else:
-        years = [int(a or b) for a, b in _YEAR.findall(_strip_numbers(folded))]
+        years = [int(a or b) for a, b in _YEAR.findall(_NUMBER.sub(" ", folded))]
         if len(years) == 1:
             q.year_from = q.year_to = years[0]
     if _CITES.search(folded) and (q.references or q.numbers):
@@ -71,12 +70,7 @@ def parse_query(text: str) -> Query:
         if not q.references and re.search(rf"\b{fold(t)}\b", folded) and q.intent == "free":
             q.doc_type = t
             break
-    q.terms = text
     return q
-
-
-def _strip_numbers(folded: str) -> str:
-    return _NUMBER.sub(" ", folded)
 
 
 def _is_bare_reference(text: str, q: Query) -> bool:

@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS vectors (
 """
 
 _LIVE = "d.retired IS NULL"
+_PATHS = "(SELECT group_concat(f.path, char(10)) FROM files f WHERE f.doc_id = d.id)"  # every file showing d
 _DOC_FIELDS = ["number", "doc_type", "type_code", "issuer", "issuer_code", "level", "province",
                "date", "title", "recipients", "signer", "signer_title"]
 
@@ -275,7 +276,7 @@ class Store:
 
     def documents(self) -> list[dict]:
         rows = self.db.execute(
-            "SELECT d.*, (SELECT group_concat(f.path, '\n') FROM files f WHERE f.doc_id = d.id) AS paths "
+            f"SELECT d.*, {_PATHS} AS paths "
             f"FROM documents d WHERE {_LIVE} ORDER BY d.date IS NULL, d.date, d.number").fetchall()
         return [_doc(r) for r in rows]
 
@@ -286,13 +287,12 @@ class Store:
             return {}
         cols = ", ".join(f"d.{c}" for c in ["id", "sha256", "path", *_DOC_FIELDS, "page_starts", "added_at"])
         rows = self.db.execute(
-            f"SELECT {cols}, '' AS text, (SELECT group_concat(f.path, '\n') FROM files f WHERE f.doc_id = d.id) "
-            f"AS paths FROM documents d WHERE d.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+            f"SELECT {cols}, '' AS text, {_PATHS} AS paths FROM documents d WHERE d.id IN ({','.join('?' * len(ids))})", ids).fetchall()
         return {r["id"]: _doc(r) for r in rows}
 
     def document(self, doc_id: int) -> dict | None:
         row = self.db.execute(
-            "SELECT d.*, (SELECT group_concat(f.path, '\n') FROM files f WHERE f.doc_id = d.id) AS paths "
+            f"SELECT d.*, {_PATHS} AS paths "
             "FROM documents d WHERE d.id=?", (doc_id,)).fetchone()
         return _doc(row) if row else None
 

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = run_ingest(args.paths, args.index_dir, prune=args.prune, embedder_config=cfg,
                             rebuild=args.rebuild, index_kind=args.index_kind,
-                            progress=_Bar(not args.quiet and sys.stderr.isatty() or not args.quiet))
+                            progress=_Bar(not args.quiet))
     except (LockedError, StoreError, EmbedderError) as e:
         print(f"Lỗi: {e}", file=sys.stderr)
         return 1
