@@ -276,7 +276,7 @@ def _rank(ranked: list[str], relevant: set[str]) -> int | None:
 def baseline_bm25(corpus: ds.Corpus, questions: list[ds.Question], cache_dir: Path) -> dict[str, float]:
     """The corpora README's baseline (bm25s defaults, underthesea words, lower-cased), for comparison."""
     import bm25s
-    from ingest.chunking import segment_words
+    from vn.words import segment_words
     tok_file = cache_dir / "baseline_tokens.json"
     keys = [corpus.key_of[f.name] for f in corpus.files]
     if tok_file.exists():
@@ -313,7 +313,7 @@ def _setup(name: str, embedder, title: str = "none", max_chars: int | None = Non
 def _questions(name: str, split: str, fold_queries: bool = False) -> list[ds.Question]:
     qs = ds.load_questions(name, split)
     if fold_queries:
-        from ingest.normalize import fold
+        from vn.text import fold
         qs = [ds.Question(q.id, fold(q.text), q.relevant, q.extra) for q in qs]
     return qs
 

