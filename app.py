@@ -389,7 +389,7 @@ def graph_page(lib: Library, who: Principal, index_dir: str) -> None:
         g = cached_graph(index_dir, lib.data_version, who, None if province == ALL else province,
                          year_from, year_to, reference.strip() or None)
     except ValueError as e:
-        st.error(views.md_escape(f"Không dựng được mạng trích dẫn: {e}"))
+        st.error(views.md_escape(str(e)))
         return
     if g.number_of_edges() == 0:
         st.info("Không có trích dẫn nào khớp bộ lọc.")
@@ -461,7 +461,7 @@ def compare_page(lib: Library, who: Principal, index_dir: str) -> None:
         with st.spinner("Đang so sánh…"):
             r = cached_compare(index_dir, lib.data_version, who, tuple(provinces), tuple(doc_ids))
     except ValueError as e:
-        st.error(views.md_escape(f"Không so sánh được: {e}"))
+        st.error(views.md_escape(str(e)))
         return
     columns = r["columns"]
     st.caption(" · ".join(f"{c['label']}: {len(c['doc_ids'])} văn bản" for c in columns))

@@ -117,7 +117,7 @@ def reference_graph(reader: Reader, province: str | None = None, year_from: int 
     Nodes are ``doc:<id>`` for indexed documents and the reference key ("KL|114|TW") for cited
     documents not in the index; a reference to an indexed document points at its ``doc:`` node.
     Node attributes: label, kind ("indexed" | "cited"), level (trung ương | tỉnh | huyện), province,
-    year, cited_by (distinct citing documents in the graph), and doc_id / path / title for indexed
+    year, cited_by (distinct citing documents in the graph), and doc_id / file (its name) / title for indexed
     documents, key / canonical / scope for cited ones. Edge attributes: count and ``passages``
     (passage_id, quote, sentence of each citation). Filters: the citing document's province and
     year; ``reference`` (any form: "114-KL/TW", "Kết luận 114") keeps only citations of it.
@@ -141,7 +141,7 @@ def reference_graph(reader: Reader, province: str | None = None, year_from: int 
     def add_doc(d: dict) -> str:
         n = f"doc:{d['id']}"
         if n not in g:
-            attrs = {"label": _doc_label(d), "kind": "indexed", "doc_id": d["id"],
+            attrs = {"label": _doc_label(d), "kind": "indexed", "doc_id": d["id"], "file": Path(d["path"]).name,
                      "type": d["doc_type"], "title": d["title"], "issuer": d["issuer"], "date": d["date"],
                      "year": _year(d), "province": d["province"], "level": d["level"]}
             g.add_node(n, **{k: v for k, v in attrs.items() if v is not None})

@@ -98,7 +98,11 @@ def load_settings(environ: dict | None = None) -> Settings:
     return Settings(**values)
 
 
-@functools.lru_cache(maxsize=1)
 def settings() -> Settings:
-    """The process's settings, read from the environment once."""
-    return load_settings()
+    """The process's settings, read from the environment once (again only if the VANBAN_ variables change)."""
+    return _settings(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX))))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(snapshot: tuple) -> Settings:
+    return load_settings(dict(snapshot))
