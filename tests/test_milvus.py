@@ -311,6 +311,7 @@ def test_reopened_engine_serves_the_live_generation(mode, server, corpus, tmp_pa
     engine.close()
     again = MilvusEngine(path, prefix="reopen")  # for a file: the folder is released and opened anew
     assert again.search_dense(corpus.queries[1][0], 5) == expected
+    assert again.generations() == [again.current()] and again.manifest()["passages"] == len(corpus.rows)
     again.close()
 
 
@@ -322,3 +323,13 @@ def test_unreachable_milvus_is_a_clear_error_naming_the_uri():
         MilvusEngine(uri, timeout=2)
     with pytest.raises(MilvusError, match="đuôi .db"):
         MilvusEngine("passages.sqlite")
+
+
+def test_hnsw_generation_answers_like_flat_on_a_small_corpus(mode, server, corpus, tmp_path_factory):
+    engine = MilvusEngine(location(mode, tmp_path_factory, server), prefix="hnsw", kind="hnsw")
+    engine.switch(engine.write_generation([corpus.rows], INFO))
+    assert engine.manifest()["dense"] == {"kind": "hnsw", "metric": "IP", "dimension": 384, "M": 32,
+                                          "efConstruction": 80}
+    for q, _ in corpus.queries:
+        assert_same_top(engine.search_dense(q, 10), corpus.dense(q, 10), dict(corpus.dense(q, len(corpus.rows))))
+    engine.close()

@@ -150,11 +150,15 @@ class MilvusEngine(PassageEngine):
                 _LITE_USERS[self._lite_path] = _LITE_USERS.get(self._lite_path, 0) + 1
         self.lite = str(self.server_version).startswith("milvus_lite")
         self._analyzer: str | None = None
-        with self._call("mở"):
-            self._ensure_manifest_collection()
-            self._live = self.current()
-        if self._live is not None:
-            self._ensure_loaded(self._live)
+        self._live: str | None = None
+        self._live_kind = "flat"
+        try:
+            with self._call("mở"):
+                self._ensure_manifest_collection()
+            self.refresh()
+        except BaseException:
+            self.close()
+            raise
 
     # -- errors ------------------------------------------------------------------------------------
 
@@ -190,6 +194,7 @@ class MilvusEngine(PassageEngine):
 
     def _ensure_manifest_collection(self) -> None:
         if self.client.has_collection(self._manifests):
+            self._load(self._manifests)
             return
         from pymilvus import DataType
         s = self.client.create_schema(auto_id=False)
@@ -214,12 +219,10 @@ class MilvusEngine(PassageEngine):
 
     def current(self) -> str | None:
         with self._call("đọc thế hệ hiện hành"):
-            try:
-                target = self.client.describe_alias(self._alias)["collection_name"]
-            except self._exc as e:
-                if "not exist" in str(e) or "not found" in str(e):
-                    return None
-                raise
+            # listed first: describing a missing alias is an error pymilvus logs with its traceback
+            if self._alias not in self.client.list_aliases().get("aliases", []):
+                return None
+            target = self.client.describe_alias(self._alias)["collection_name"]
         return target[len(self.prefix) + 1:]
 
     def manifest(self, name: str | None = None) -> dict:
@@ -235,27 +238,30 @@ class MilvusEngine(PassageEngine):
 
     def refresh(self) -> bool:
         live = self.current()
-        changed, self._live = live != self._live, live
-        if changed and live is not None:
-            self._ensure_loaded(live)
-        return changed
+        if live == self._live:
+            return False
+        if live is not None:
+            with self._call(f"nạp thế hệ '{live}'"):
+                self._load(self._collection(live))
+            self._live_kind = self.manifest(live)["dense"]["kind"]
+        self._live = live
+        return True
 
-    def _ensure_loaded(self, name: str) -> None:
+    def _load(self, coll: str) -> None:
         """A collection must be loaded to be searched; Milvus Lite forgets that when it reopens a folder."""
-        coll = self._collection(name)
-        with self._call(f"nạp thế hệ '{name}'"):
-            if getattr(self.client.get_load_state(coll).get("state"), "name", "") != "Loaded":
-                self.client.load_collection(coll)
+        if getattr(self.client.get_load_state(coll).get("state"), "name", "") != "Loaded":
+            self.client.load_collection(coll)
 
     def switch(self, name: str) -> None:
         self.manifest(name)  # only a complete generation
         coll = self._collection(name)
         with self._call(f"chuyển sang thế hệ '{name}'"):
+            self._load(coll)
             if self.current() is None:
                 self.client.create_alias(coll, self._alias)
             else:
                 self.client.alter_alias(coll, self._alias)
-        self._live = name
+        self.refresh()
 
     def drop(self, name: str) -> None:
         if name == self.current():
@@ -399,13 +405,15 @@ class MilvusEngine(PassageEngine):
                 return list(hits[0])
             except MilvusError as e:
                 # the generation this process held was dropped by another: follow the switch once
-                if attempt or "not exist" not in str(e) or not self.refresh():
+                gone = "not exist" in str(e) or "not found" in str(e)
+                if attempt or not gone or not self.refresh():
                     raise
         raise AssertionError("unreachable")
 
     def search_dense(self, vector: np.ndarray, k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
         v = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
-        hits = self._search(v, "vector", k, flt, {"metric_type": "IP", "params": {"ef": max(HNSW_EF, k)}})
+        params = {"ef": max(HNSW_EF, k)} if self._live_kind == "hnsw" else {}
+        hits = self._search(v, "vector", k, flt, {"metric_type": "IP", "params": params})
         return [(int(h["id"]), float(h["distance"])) for h in hits]
 
     def search_lexical(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
