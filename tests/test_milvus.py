@@ -211,6 +211,8 @@ def test_manifest_is_kept_with_the_generation(built, corpus):
     assert m["dense"]["kind"] == "flat" and m["dense"]["dimension"] == 384
     assert m["lexical"]["analyzer"]["tokenizer"] == "standard"  # Milvus Lite has no whitespace tokenizer
     assert m["generation"] == built.current() == built.generations()[-1]
+    fields = {f["name"]: f for f in built.client.describe_collection(m["collection"])["fields"]}
+    assert fields["province"].get("is_partition_key") is True
 
 
 def test_switch_is_atomic_for_a_reader_and_followed_by_refresh(mode, server, corpus, tmp_path_factory):
@@ -333,3 +335,16 @@ def test_hnsw_generation_answers_like_flat_on_a_small_corpus(mode, server, corpu
     for q, _ in corpus.queries:
         assert_same_top(engine.search_dense(q, 10), corpus.dense(q, 10), dict(corpus.dense(q, len(corpus.rows))))
     engine.close()
+
+
+def test_a_milvus_lite_file_open_in_another_process_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "passages.db")
+    engine = MilvusEngine(path)
+    code = ("from index.passage_search.milvus import MilvusEngine, MilvusError\n"
+            f"try:\n    MilvusEngine({path!r})\nexcept MilvusError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
+    engine.close()
+    assert f"Không mở được Milvus Lite tại {path}" in out.stdout and "milvus-lite server" in out.stdout, out.stderr[-2000:]
