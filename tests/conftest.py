@@ -53,3 +53,44 @@ def searcher(library):
     from index.access import SYSTEM
 
     return library.reader(SYSTEM)
+
+
+# Real servers for the `distributed` tests (tests/servers.py): started once per session on 127.0.0.1,
+# stopped by their own PID when the session ends.
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from servers import PostgresServer
+
+    with PostgresServer().start() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def milvus_server():
+    from servers import MilvusLiteServer
+
+    with MilvusLiteServer().start() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ray_head():
+    """A one-node Ray cluster; its auth token and loopback setting are in os.environ for the session,
+    so ``ray.init(address=ray_head.address)`` (or RAY_ADDRESS) connects from this process."""
+    from servers import RayHead
+
+    with RayHead(num_cpus=1).start() as head:
+        saved = {k: os.environ.get(k) for k in head.env}
+        os.environ.update(head.env)
+        try:
+            yield head
+        finally:
+            import ray
+            if ray.is_initialized():
+                ray.shutdown()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
