@@ -86,7 +86,7 @@ def build_generation(catalog: Catalog, engine: PassageEngine, embedder_info: dic
 def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool = False,
                embedder_config: dict | None = None, embedder=None, rebuild: bool = False,
                index_kind: str = "auto", progress: Progress | None = None, group: str | None = None,
-               deployment=None) -> IngestReport:
+               deployment=None, actor: str = "system") -> IngestReport:
     """Bring the index at ``index_dir`` up to date with ``paths``.
 
     Unchanged files (same sha256) are skipped, changed files replaced, files gone from ``paths``
@@ -100,6 +100,7 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
 
     index_dir = Path(index_dir)
     report = IngestReport()
+    paths = list(paths)
     files, report.skipped = collect_files(paths)
     deployment = deployment or Deployment.load(index_dir)
     with ingest_lock(index_dir):
@@ -136,6 +137,10 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
                     progress("index", 1, 1, "")
             else:
                 report.generation = current
+            catalog.audit(actor, "ingest", {"paths": [str(p) for p in paths], "group": group, "prune": prune,
+                                            "rebuild": rebuild, "added": len(report.added),
+                                            "updated": len(report.updated), "removed": report.removed,
+                                            "failed": len(report.failed), "generation": report.generation})
         finally:
             engine.close()
             catalog.close()

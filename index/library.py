@@ -176,6 +176,70 @@ class Library:
         from .research import passages_detail
         return passages_detail(self.reader(who), passage_ids)
 
+    # -- accounts and audit (administrators; sign-in for everyone) --------------------------------------
+    def _writer(self):
+        """A short-lived writable catalogue (account changes and audit records are rare)."""
+        from .catalog.factory import open_catalog
+        return open_catalog(self.dir, self.deployment)
+
+    def sign_in(self, name: str, password: str) -> Principal:
+        from .users import sign_in
+        return sign_in(self.catalog, name, password)
+
+    def principal_for_token(self, token: str) -> Principal:
+        from .users import principal_for_token
+        return principal_for_token(self.catalog, token)
+
+    def users(self, who: Principal) -> list[dict]:
+        require_admin(who)
+        return [{"name": u["name"], "role": u["role"], "groups": u["groups"],
+                 "password": bool(u["password_hash"]), "token": bool(u["token_hash"])} for u in self.catalog.users()]
+
+    def add_user(self, who: Principal, name: str, role: str, groups: list[str] = (), password: str | None = None) -> dict:
+        from . import users as U
+        require_admin(who)
+        U.check_name(name, "tên người dùng")
+        U.check_role(role)
+        groups = sorted({U.check_name(g, "nhóm") for g in groups})
+        hashed = U.hash_password(password) if password is not None else None
+        cat = self._writer()
+        try:
+            existed = cat.user(name) is not None
+            cat.put_user(name, role, groups, hashed)
+            cat.audit(who.name or "?", "user.update" if existed else "user.add",
+                      {"user": name, "role": role, "groups": groups, "password": hashed is not None})
+        finally:
+            cat.close()
+        return {"name": name, "role": role, "groups": groups}
+
+    def remove_user(self, who: Principal, name: str) -> None:
+        require_admin(who)
+        cat = self._writer()
+        try:
+            if not cat.remove_user(name):
+                raise NotFound(f"Không có người dùng “{name}”.")
+            cat.audit(who.name or "?", "user.remove", {"user": name})
+        finally:
+            cat.close()
+
+    def new_token(self, who: Principal, name: str) -> str:
+        """A new API token for ``name`` (shown once); the user's previous token stops working."""
+        from .users import new_token, require_user
+        require_admin(who)
+        cat = self._writer()
+        try:
+            require_user(cat, name)
+            token, hashed = new_token()
+            cat.set_token_hash(name, hashed)
+            cat.audit(who.name or "?", "user.token", {"user": name})
+        finally:
+            cat.close()
+        return token
+
+    def audit_log(self, who: Principal, limit: int = 1000) -> list[dict]:
+        require_admin(who)
+        return self.catalog.audit_log(limit)
+
     # -- writes ----------------------------------------------------------------------------------------
     def ingest(self, who: Principal, paths: Iterable[str | Path], group: str | None = None, prune: bool = False,
                rebuild: bool = False, embedder_config: dict | None = None, index_kind: str = "auto",
@@ -184,9 +248,12 @@ class Library:
         from .build import run_ingest
         require_admin(who)
         embedder = self._embedder if embedder_config is None and not rebuild else None
+        if group is not None:
+            from .users import check_name
+            check_name(group, "nhóm")
         report = run_ingest(paths, self.dir, prune=prune, embedder_config=embedder_config, embedder=embedder,
                             rebuild=rebuild, index_kind=index_kind, progress=progress, group=group,
-                            deployment=deployment)
+                            deployment=deployment, actor=who.name or "?")
         if deployment is not None:
             self.deployment = deployment
         if self._engine is not None:

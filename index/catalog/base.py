@@ -101,6 +101,35 @@ class Catalog(ABC):
     def generation_rows(self, dimension: int) -> Iterator[PassageRow]:
         """Every live passage with its vector, lexical terms and the fields filters act on."""
 
+    # -- accounts and the audit log (the library's users module and every write use these) -----------
+    @abstractmethod
+    def put_user(self, name: str, role: str, groups: list[str], password_hash: str | None) -> None:
+        """Create or replace an account (its token, if any, stays)."""
+
+    @abstractmethod
+    def remove_user(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def user(self, name: str) -> dict | None: ...
+
+    @abstractmethod
+    def users(self) -> list[dict]: ...
+
+    @abstractmethod
+    def set_token_hash(self, name: str, token_hash: str) -> None:
+        """Replace the user's API token (the old one stops working)."""
+
+    @abstractmethod
+    def user_by_token_hash(self, token_hash: str) -> dict | None: ...
+
+    @abstractmethod
+    def audit(self, actor: str, action: str, detail: dict) -> None:
+        """Record who did what, when."""
+
+    @abstractmethod
+    def audit_log(self, limit: int = 1000) -> list[dict]:
+        """The most recent records first."""
+
     # -- caller-scoped reads -------------------------------------------------------------------------
     @abstractmethod
     def counts(self, visible) -> dict: ...

@@ -60,6 +60,10 @@ def _ref(row: dict) -> dict:
     return d
 
 
+def _user(row: dict) -> dict:
+    return {**row, "groups": json.loads(row["groups"] or "[]")}
+
+
 def _year(date: str | None) -> int | None:
     try:
         return int(date[:4]) if date else None
@@ -257,6 +261,42 @@ class SqlCatalog(Catalog):
                                  terms=analyze(r["tokens"]), province=r["province"], year=_year(r["date"]),
                                  doc_type=r["doc_type"], issuer=r["issuer"], group=r["grp"])
             last = rows[-1]["id"]
+
+    # -- accounts and the audit log ------------------------------------------------------------------
+    def put_user(self, name: str, role: str, groups: list[str], password_hash: str | None) -> None:
+        with self._transaction():
+            self._rows("INSERT INTO users (name, role, groups, password_hash, created_at) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET role = excluded.role, groups = excluded.groups, "
+                       "password_hash = excluded.password_hash",
+                       (name, role, json.dumps(sorted(groups), ensure_ascii=False), password_hash, time.time()))
+
+    def remove_user(self, name: str) -> bool:
+        with self._transaction():
+            return bool(self._rows("DELETE FROM users WHERE name=? RETURNING name", (name,)))
+
+    def user(self, name: str) -> dict | None:
+        row = self._one("SELECT * FROM users WHERE name=?", (name,))
+        return _user(row) if row else None
+
+    def users(self) -> list[dict]:
+        return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY name")]
+
+    def set_token_hash(self, name: str, token_hash: str) -> None:
+        with self._transaction():
+            self._rows("UPDATE users SET token_hash=? WHERE name=?", (token_hash, name))
+
+    def user_by_token_hash(self, token_hash: str) -> dict | None:
+        row = self._one("SELECT * FROM users WHERE token_hash=?", (token_hash,))
+        return _user(row) if row else None
+
+    def audit(self, actor: str, action: str, detail: dict) -> None:
+        with self._transaction():
+            self._rows("INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+                       (time.time(), actor, action, json.dumps(detail, ensure_ascii=False, default=str)))
+
+    def audit_log(self, limit: int = 1000) -> list[dict]:
+        rows = self._rows("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (int(limit),))
+        return [{**r, "detail": json.loads(r["detail"])} for r in rows]
 
     # -- caller-scoped reads ----------------------------------------------------------------------------
     def _scoped(self, visible, sql: str, args=()) -> list[dict]:

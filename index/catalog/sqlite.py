@@ -60,6 +60,21 @@ CREATE TABLE IF NOT EXISTS vectors (
     passage_id INTEGER PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE,
     vector BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('reader', 'admin')),
+    groups TEXT NOT NULL DEFAULT '[]',   -- JSON list of access groups
+    password_hash TEXT,                  -- argon2id; NULL = no password sign-in
+    token_hash TEXT UNIQUE,              -- sha256 of the one live API token; NULL = none
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'    -- JSON
+);
 """
 
 
