@@ -22,7 +22,7 @@ from vn.text import has_diacritics
 from .access import Principal, ScopedCatalog, visible
 from .errors import InvalidInput
 from .lexical import analyze_query
-from .passage_search.base import PassageEngine, PassageFilter
+from .passage_search.base import Filters, PassageEngine, PassageFilter
 
 __all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "document_json"]
 
@@ -30,28 +30,6 @@ MODES = ("hybrid", "bm25", "dense")
 DENSE_WEIGHT = 0.35  # bench/README.md: best mean MRR@10 over ALQAC train + alqac2022
 NO_DIACRITICS_DENSE_WEIGHT = 0.15
 CANDIDATES = 100
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the user narrows a search to (the sidebar, the CLI's --province ..., the API's query)."""
-    province: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    doc_type: str | None = None
-    issuer: str | None = None
-    doc_ids: tuple[int, ...] | None = None
-
-    def __post_init__(self):
-        if self.doc_ids is not None and not isinstance(self.doc_ids, tuple):
-            object.__setattr__(self, "doc_ids", tuple(int(i) for i in self.doc_ids))
-
-    def empty(self) -> bool:
-        return all(getattr(self, f) is None for f in self.__dataclass_fields__)
-
-    def passage_filter(self, groups) -> PassageFilter:
-        return PassageFilter(self.province, self.year_from, self.year_to, self.doc_type, self.issuer, self.doc_ids,
-                             groups)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["PassageRow", "PassageFilter", "PassageEngine"]
+__all__ = ["PassageRow", "Filters", "PassageFilter", "PassageEngine", "batched"]
 
 
 @dataclass
@@ -31,18 +31,33 @@ class PassageRow:
 
 
 @dataclass(frozen=True)
-class PassageFilter:
-    """Which passages a search may return. Every field None = no restriction on it.
-
-    ``groups``: None = every document (an administrator); otherwise public documents plus those of
-    these groups (an empty set = public documents only).
-    """
+class Filters:
+    """What a user narrows a search to (the sidebar, the CLI's --province ..., the API's query)."""
     province: str | None = None
     year_from: int | None = None
     year_to: int | None = None
     doc_type: str | None = None
     issuer: str | None = None
     doc_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        if self.doc_ids is not None and not isinstance(self.doc_ids, tuple):
+            object.__setattr__(self, "doc_ids", tuple(int(i) for i in self.doc_ids))
+
+    def empty(self) -> bool:
+        return all(getattr(self, f) is None for f in Filters.__dataclass_fields__)
+
+    def passage_filter(self, groups) -> "PassageFilter":
+        return PassageFilter(**{f: getattr(self, f) for f in Filters.__dataclass_fields__}, groups=groups)
+
+
+@dataclass(frozen=True)
+class PassageFilter(Filters):
+    """Which passages a search may return: the user's filters plus the caller's access groups.
+
+    ``groups``: None = every document (an administrator); otherwise public documents plus those of
+    these groups (an empty set = public documents only). Every field None = no restriction on it.
+    """
     groups: frozenset[str] | None = None
 
     def unrestricted(self) -> bool:
