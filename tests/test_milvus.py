@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.lexical import LexicalIndex, analyze, analyze_query
+from index.lexical import analyze, analyze_query
+from index.passage_search.bm25 import LexicalIndex
 from index.passage_search.base import PassageFilter, PassageRow
 from index.passage_search.milvus import MilvusEngine, MilvusError, compile_filter, encode_term
 
@@ -37,7 +38,6 @@ class Corpus:
         from ingest.normalize import clean
 
         self.rows: list[PassageRow] = []
-        tokens: list[str] = []
         texts: list[str] = []
         for doc_id, path in enumerate(sorted((REPO / "corpus").iterdir()), start=1):
             source = load(path)
@@ -49,18 +49,16 @@ class Corpus:
                                             terms=analyze(p.tokens), province=md.province,
                                             year=int(md.date[:4]) if md.date else None, doc_type=md.doc_type,
                                             issuer=issuer, group=GROUPS.get(path.name)))
-                tokens.append(p.tokens)
                 texts.append(p.clean[:300])  # a real embedding of real text; the prefix keeps the test short
         # a passage without lexical terms (indexed as "∅" by both engines)
         self.rows.append(PassageRow(id=9999, doc_id=99, vector=None, terms=[], province="Đắk Lắk", year=2017))
-        tokens.append(". ,")
         texts.append(". ,")
         vectors = embedder.embed_passages(texts)
         for r, v in zip(self.rows, vectors):
             r.vector = v
         self.ids = np.array([r.id for r in self.rows], dtype=np.int64)
         self.matrix = np.stack([r.vector for r in self.rows])
-        self.lexical = LexicalIndex.build(self.ids, tokens)
+        self.lexical = LexicalIndex.build(self.ids, [r.terms for r in self.rows])
         self.queries = [(embedder.embed_query(q), analyze_query(q)) for q in QUERIES]
 
     def allowed(self, f: PassageFilter) -> set[int]:
