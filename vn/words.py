@@ -1,20 +1,45 @@
 """Sentences and words of Vietnamese text (underthesea)."""
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
+import sys
+
 __all__ = ["segment_words", "split_sentences"]
+
+
+@functools.cache
+def _underthesea():
+    """underthesea's word_tokenize and sent_tokenize, without running the package's ``__init__``.
+
+    ``import underthesea`` imports its optional pipelines too (translate -> transformers -> torch):
+    12-16 s of a cold command-line start for two functions that need none of it. Loading the two
+    submodules under an empty package object takes under a second. If the full package is already
+    imported, it is used as it is.
+    """
+    pkg = sys.modules.get("underthesea")
+    if pkg is not None and hasattr(pkg, "word_tokenize"):
+        return pkg.word_tokenize, pkg.sent_tokenize
+    if pkg is None:
+        spec = importlib.util.find_spec("underthesea")
+        pkg = sys.modules["underthesea"] = importlib.util.module_from_spec(spec)
+    importlib.import_module("underthesea.pipeline.text_normalize")  # first, as the package does: a cycle
+    word_tokenize = importlib.import_module("underthesea.pipeline.word_tokenize").word_tokenize
+    sent_tokenize = importlib.import_module("underthesea.pipeline.sent_tokenize").sent_tokenize
+    pkg.word_tokenize, pkg.sent_tokenize = word_tokenize, sent_tokenize
+    return word_tokenize, sent_tokenize
 
 
 def segment_words(text: str) -> str:
     """underthesea word segmentation: "Ủy ban nhân dân" -> "Ủy_ban_nhân_dân"."""
-    from underthesea import word_tokenize
-    return word_tokenize(text, format="text")
+    return _underthesea()[0](text, format="text")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of ``text`` (underthesea sent_tokenize, located back in the text)."""
-    from underthesea import sent_tokenize
     spans, pos = [], 0
-    for sent in sent_tokenize(text):
+    for sent in _underthesea()[1](text):
         i = text.find(sent, pos)
         if i < 0:  # tokenizer changed whitespace: fall back to the rest of the text
             i = pos
