@@ -20,7 +20,8 @@ Commands:
   serve [--host 127.0.0.1] [--port 8000] [--workers N]
                                     the REST API (FastAPI on uvicorn), OpenAPI at /openapi.json
 
-The command line runs on the server itself, as its administrator (every document, server paths).
+The command line runs on the server itself, as its administrator (every document, server paths);
+the read commands take --as NAME (an account's view) or --anonymous, to check what others see.
 """
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", default=None, help="thư mục chỉ mục (mặc định $VANBAN_INDEX_DIR hoặc .index)")
     common.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    reads = argparse.ArgumentParser(add_help=False)
+    who = reads.add_mutually_exclusive_group()
+    who.add_argument("--as", dest="as_user", metavar="TÊN",
+                     help="đọc với quyền của tài khoản TÊN (kiểm tra phân quyền); mặc định: quản trị viên")
+    who.add_argument("--anonymous", action="store_true", help="đọc như khách chưa đăng nhập (chỉ văn bản công khai)")
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--province", help="lọc theo tỉnh/thành (có hoặc không dấu)")
     filters.add_argument("--year-from", type=int_option("--year-from"), help="từ năm (1000–9999)")
@@ -56,34 +62,34 @@ def _parser() -> argparse.ArgumentParser:
 
     p = ArgumentParser(prog="python -m index", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, metavar="LỆNH")
-    a = sub.add_parser("ask", parents=[common, filters], help="hỏi và nhận câu trả lời có trích dẫn")
+    a = sub.add_parser("ask", parents=[common, reads, filters], help="hỏi và nhận câu trả lời có trích dẫn")
     a.add_argument("question")
     a.add_argument("--k", type=int_option("--k"), default=5, help=k_help + "; mặc định 5")
-    c = sub.add_parser("cites", parents=[common, filters], help="văn bản nào trích dẫn một văn bản")
+    c = sub.add_parser("cites", parents=[common, reads, filters], help="văn bản nào trích dẫn một văn bản")
     c.add_argument("reference")
-    s = sub.add_parser("search", parents=[common, filters], help="tìm đoạn văn bản")
+    s = sub.add_parser("search", parents=[common, reads, filters], help="tìm đoạn văn bản")
     s.add_argument("query")
     s.add_argument("--k", type=int_option("--k"), default=10, help=k_help + "; mặc định 10")
     s.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
-    sub.add_parser("docs", parents=[common], help="danh sách văn bản")
-    sub.add_parser("stats", parents=[common], help="thống kê chỉ mục")
-    g = sub.add_parser("graph", parents=[common], help="mạng trích dẫn giữa các văn bản")
+    sub.add_parser("docs", parents=[common, reads], help="danh sách văn bản")
+    sub.add_parser("stats", parents=[common, reads], help="thống kê chỉ mục")
+    g = sub.add_parser("graph", parents=[common, reads], help="mạng trích dẫn giữa các văn bản")
     g.add_argument("--format", choices=["graphml", "csv"], help="in bản xuất GraphML hoặc CSV (các cạnh)")
     g.add_argument("--province", help="tỉnh/thành của văn bản trích dẫn")
     g.add_argument("--year-from", type=int_option("--year-from"), help="từ năm (1000–9999)")
     g.add_argument("--year-to", type=int_option("--year-to"), help="đến năm (1000–9999)")
     g.add_argument("--reference", help="chỉ giữ trích dẫn tới văn bản này, ví dụ '114-KL/TW'")
-    cp = sub.add_parser("compare", parents=[common], help="so sánh các tỉnh hoặc văn bản")
+    cp = sub.add_parser("compare", parents=[common, reads], help="so sánh các tỉnh hoặc văn bản")
     cp.add_argument("--province", action="append", default=[], help="tỉnh/thành (lặp lại để thêm cột)")
     cp.add_argument("--doc", action="append", default=[], help="số hiệu văn bản (lặp lại để thêm cột)")
     cp.add_argument("--themes", help="tệp chủ đề JSON (mặc định index/themes.json)")
-    t = sub.add_parser("tasks", parents=[common], help="nhiệm vụ được giao và thời hạn")
+    t = sub.add_parser("tasks", parents=[common, reads], help="nhiệm vụ được giao và thời hạn")
     t.add_argument("--format", choices=["csv", "ics"], help="in bản xuất CSV hoặc iCalendar (các hạn)")
     t.add_argument("--province", help="lọc theo tỉnh/thành")
     t.add_argument("--agency", help="lọc theo cơ quan được giao (có hoặc không dấu)")
     t.add_argument("--deadline-from", help="hạn từ ngày (YYYY-MM-DD)")
     t.add_argument("--deadline-to", help="hạn đến ngày (YYYY-MM-DD)")
-    sm = sub.add_parser("similar", parents=[common], help="văn bản tương tự ở tỉnh khác")
+    sm = sub.add_parser("similar", parents=[common, reads], help="văn bản tương tự ở tỉnh khác")
     sm.add_argument("number", help="số hiệu văn bản, ví dụ '5500/UBND-KGVX'")
     sm.add_argument("--k", type=int_option("--k"), default=5, help=k_help + "; mặc định 5")
 
@@ -123,8 +129,13 @@ def run(args, who: Principal = SYSTEM) -> dict:
     """The command's result as a dict (the same dict --json prints). The command line runs on the
     server itself, so it reads as an administrator."""
     from . import research as R
+    from .access import ANYONE
     lib = open_library(args.index_dir)
     c = args.command
+    if getattr(args, "anonymous", False):
+        who = ANYONE
+    elif getattr(args, "as_user", None):
+        who = lib.principal_of(who, args.as_user)
     if c == "ask":
         return lib.ask(who, args.question, k=args.k, filters=_filters(args))
     if c == "cites":

@@ -214,6 +214,13 @@ class Library:
         from .users import principal_for_token
         return principal_for_token(self.catalog, token)
 
+    def principal_of(self, who: Principal, name: str) -> Principal:
+        """An account's identity without its credentials, for an administrator checking what it sees
+        (``python -m index ... --as NAME``)."""
+        from .users import principal_of, require_user
+        require_admin(who)
+        return principal_of(require_user(self.catalog, name))
+
     def users(self, who: Principal) -> list[dict]:
         require_admin(who)
         return [{"name": u["name"], "role": u["role"], "groups": u["groups"],
@@ -424,11 +431,12 @@ _LIBRARIES: dict[str, Library] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def open_library(index_dir: str | Path | None = None) -> Library:
-    """One Library per index directory per process (models and indexes load once)."""
+def open_library(index_dir: str | Path | None = None, embedder=None) -> Library:
+    """One Library per index directory per process (models and indexes load once); ``embedder``, if
+    given, serves the first opening (a process that already holds the model, such as a test session)."""
     from .settings import settings
     key = os.path.abspath(index_dir if index_dir is not None else settings().index_dir)
     with _OPEN_LOCK:
         if key not in _LIBRARIES:
-            _LIBRARIES[key] = Library(key)
+            _LIBRARIES[key] = Library(key, embedder=embedder)
         return _LIBRARIES[key]
