@@ -180,7 +180,10 @@ def create_app(library: Library | None = None) -> FastAPI:
             group = (group.strip() or None) if isinstance(group, str) else None
             if group is not None:
                 from index.users import check_name
-                check_name(group, "nhóm")
+                try:
+                    check_name(group, "nhóm")
+                except InvalidInput as e:
+                    raise InvalidInput(e.message, field="group") from None
             uploads = [(f.filename or "", f.file) for f in files]
             paths = await run_in_threadpool(lib().upload, who, uploads)
             report = await run_in_threadpool(lambda: lib().ingest(who, paths, group=group))
