@@ -40,7 +40,7 @@ from .settings import settings
 # a library error's field -> the option that set it (messages name the option the user typed)
 _OPTIONS = {"k": "--k", "year_from": "--year-from", "year_to": "--year-to", "province": "--province",
             "deadline_from": "--deadline-from", "deadline_to": "--deadline-to", "mode": "--mode",
-            "role": "--role", "nhóm": "--group", "password": "--password-stdin", "limit": "--limit"}
+            "role": "--role", "nhóm": "--group", "password": "--password-stdin", "limit": "--limit", "as": "--as"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("name", help="tên đăng nhập (chữ, số, . _ - @; tối đa 64 ký tự)")
     ua.add_argument("--role", choices=ROLES, required=True, help="reader (người đọc) hoặc admin (quản trị)")
     ua.add_argument("--group", action="append", default=[], dest="groups",
-                    help="nhóm truy cập được xem (lặp lại cho nhiều nhóm)")
+                    help="nhóm truy cập được xem (lặp lại cho nhiều nhóm); thay các nhóm cũ của tài khoản")
     ua.add_argument("--password-stdin", action="store_true",
                     help="đọc mật khẩu (ít nhất 8 ký tự) từ dòng đầu của đầu vào chuẩn; không có thì giữ mật khẩu cũ")
     us.add_parser("list", parents=[common], help="các tài khoản")

@@ -217,9 +217,12 @@ class Library:
     def principal_of(self, who: Principal, name: str) -> Principal:
         """An account's identity without its credentials, for an administrator checking what it sees
         (``python -m index ... --as NAME``)."""
-        from .users import principal_of, require_user
+        from .users import principal_of
         require_admin(who)
-        return principal_of(require_user(self.catalog, name))
+        user = self.catalog.user(name)
+        if user is None:
+            raise InvalidInput(f"Không có tài khoản “{name}”.", field="as")
+        return principal_of(user)
 
     def users(self, who: Principal) -> list[dict]:
         require_admin(who)

@@ -217,3 +217,8 @@ def test_with_anonymous_none_every_read_needs_a_token(access_index, local_client
                             headers={"Authorization": f"Bearer {token}"}).status_code == 200
     with pytest.raises(Unauthorized):
         access_index.library.search(access_index.principals["anonymous"], "dân vận")
+
+
+def test_the_api_reaches_the_data_only_through_the_library():
+    from test_layers import ENGINE_INTERNALS, _files, _offending
+    assert _offending(_files("api"), ENGINE_INTERNALS) == []
