@@ -20,7 +20,7 @@ from fastapi.security import HTTPBearer
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from index.access import Principal
+from index.access import SYSTEM, Principal
 from index.errors import InvalidInput, TooLarge, VanbanError
 from index.library import Library, make_filters, open_library, require_admin
 from index.settings import settings
@@ -65,10 +65,12 @@ def create_app(library: Library | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        def warm():  # the model and the live generation load before the first request, not during it
+        def warm():
+            # One search before the first request: the embedder, the word segmenter (underthesea's lazy
+            # load is not thread-safe: concurrent first calls fail) and the live generation all load here.
             try:
                 if lib().has_index():
-                    lib().embedder
+                    lib().search(SYSTEM, "khởi động", k=1)
             except VanbanError:
                 pass  # /healthz and every route report it
         await run_in_threadpool(warm)

@@ -45,6 +45,9 @@ class ApiServer(_Process):
         return self
 
     def _ready(self) -> bool:
+        # every worker has loaded the model and the index (uvicorn logs each one's start-up)
+        if self.log_text().count("Application startup complete.") < self.workers:
+            return False
         try:
             with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
                 return json.load(r).get("status") == "ok"
