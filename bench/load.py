@@ -12,8 +12,9 @@ Each run copies the base index, adds one reader account (and API token) per clie
 (asyncio + httpx, one connection each) for ``--seconds``: a mix of /api/search (50 %), /api/ask (20 %),
 /api/cites (10 %), /api/documents/{id} (10 %) and /api/documents (10 %), questions from ALQAC train.
 "During an ingest": 5 s into the window, ``python -m ingest`` (another process, real embedding) adds
-``--ingest-files`` more phapluat files to the same index; the server keeps answering from the live
-generation and follows the switch. Reported: requests/s, p50/p95/p99 latency, errors (any status other
+``--ingest-files`` more phapluat files to the same index, and the window lasts until 5 s after the
+ingest has ended (at least ``--seconds``); the server keeps answering from the live generation and
+follows the switch. Reported: requests/s, p50/p95/p99 latency, errors (any status other
 than 200, or no answer), the longest time without a completed request, and the ingest's own times.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -102,17 +104,19 @@ def _requests(n: int, seed: int, questions: list[str], doc_ids: list[int]):
 
 
 async def _clients(url: str, tokens: list[str], seconds: float, questions: list[str], doc_ids: list[int],
-                   on_start=None) -> tuple[list[tuple], float]:
+                   during=None) -> tuple[list[tuple], float]:
+    """Run the clients for ``seconds``; with ``during`` (a coroutine function taking the start time),
+    until it returns too, then 5 s more."""
     import httpx
     records: list[tuple] = []     # (kind, start offset s, latency s, status or error name)
     t0 = time.perf_counter()
-    deadline = t0 + seconds
+    deadline = [t0 + seconds, during is None]   # the time, and whether it is final
 
     async def client(i: int, token: str):
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
             for kind, path, params in _requests(10 ** 6, i, questions, doc_ids):
-                if time.perf_counter() >= deadline:
+                if deadline[1] and time.perf_counter() >= deadline[0]:
                     return
                 start = time.perf_counter()
                 try:
@@ -123,8 +127,9 @@ async def _clients(url: str, tokens: list[str], seconds: float, questions: list[
                 records.append((kind, start - t0, time.perf_counter() - start, status))
 
     tasks = [asyncio.create_task(client(i, tok)) for i, tok in enumerate(tokens)]
-    if on_start is not None:
-        await on_start()
+    if during is not None:
+        await during(t0)
+        deadline[:] = [max(deadline[0], time.perf_counter() + 5.0), True]
     await asyncio.gather(*tasks)
     return records, time.perf_counter() - t0
 
@@ -165,29 +170,33 @@ def run_load(clients: int, seconds: float, workers: int, ingest: list[Path], log
     with ApiServer(work / "index", workers=workers, env={"VANBAN_UPLOAD_DIR": str(work / "uploads")}).start() as server:
         log(f"server up in {server.started_s:.1f}s ({workers} workers); {clients} clients for {seconds:.0f}s"
             + (f", ingesting {len(ingest)} files" if ingest else ""))
-        proc = None
 
-        async def start_ingest():
-            nonlocal proc
-            if not ingest:
-                return
-            await asyncio.sleep(5)
-            ingest_info["started_s"] = 5.0
-            ingest_info["t0"] = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-m", "ingest", *map(str, ingest), "--index-dir",
-                                     str(work / "index"), "--quiet", "--json"], cwd=ds.REPO,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        async def ingest_during(t0: float):
+            """``python -m ingest`` in another process, 5 s into the window; returns when it has ended."""
+            await asyncio.sleep(5.0)
+            start = time.perf_counter()
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ingest", *map(str, ingest), "--index-dir", str(work / "index"), "--quiet",
+                "--json", cwd=ds.REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await proc.communicate()
+            end = time.perf_counter()
+            report = json.loads(out.decode().strip().splitlines()[-1]) if proc.returncode == 0 else {}
+            ingest_info.update({"started_s": round(start - t0, 1), "ended_s": round(end - t0, 1),
+                                "ingest_s": round(end - start, 1), "returncode": proc.returncode,
+                                "added": len(report.get("added", [])),
+                                "generation": f"{gen_before} -> {report.get('generation')}",
+                                **({} if proc.returncode == 0 else {"error": err.decode()[-500:]})})
 
-        records, elapsed = asyncio.run(_clients(server.url, tokens, seconds, questions, doc_ids, start_ingest))
-        if proc is not None:
-            out, err = proc.communicate(timeout=1800)
-            ingest_info["ingest_s"] = round(time.perf_counter() - ingest_info.pop("t0"), 1)
-            ingest_info["returncode"] = proc.returncode
-            report = json.loads(out.strip().splitlines()[-1]) if proc.returncode == 0 else {"error": err[-500:]}
-            ingest_info["added"] = len(report.get("added", []))
-            ingest_info["generation"] = f"{gen_before} -> {report.get('generation')}"
-            ingest_info["inside_window"] = ingest_info["started_s"] + ingest_info["ingest_s"] <= elapsed
+        load_before = os.getloadavg()[0]
+        records, elapsed = asyncio.run(_clients(server.url, tokens, seconds, questions, doc_ids,
+                                                ingest_during if ingest else None))
+        load_after = os.getloadavg()[0]
+        if ingest:
+            after = [r for r in records if r[1] >= ingest_info["ended_s"]]
+            ingest_info["requests_after_switch"] = len(after)
+            ingest_info["errors_after_switch"] = len([r for r in after if r[3] != 200])
     row = {"clients": clients, "workers": workers, "during_ingest": bool(ingest), **_summary(records, elapsed),
+           "loadavg_1min": [round(load_before, 1), round(load_after, 1)],
            **({"ingest": ingest_info} if ingest else {})}
     log(json.dumps(row, ensure_ascii=False))
     shutil.rmtree(work, ignore_errors=True)
@@ -195,20 +204,24 @@ def run_load(clients: int, seconds: float, workers: int, ingest: list[Path], log
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| clients | during ingest | requests/s | p50 ms | p95 ms | p99 ms | errors | longest gap s | requests |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| clients | during ingest | requests/s | p50 ms | p95 ms | p99 ms | errors | longest gap s | requests "
+             "| machine load (1-min average, start → end) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         ing = "no"
         if r["during_ingest"]:
             i = r["ingest"]
-            ing = (f"yes: {i['added']} files in {i['ingest_s']:.0f} s from t = 5 s, {i['generation']}"
-                   + ("" if i["inside_window"] else " (ended after the window)"))
+            ing = (f"yes: {i['added']} files, t = {i['started_s']:.0f}–{i['ended_s']:.0f} s, {i['generation']}, "
+                   f"{i['requests_after_switch']} requests after the switch")
         lines.append(f"| {r['clients']} | {ing} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-                     f"{r['errors']} | {r['longest_gap_s']} | {r['requests']} |")
+                     f"{r['errors']} | {r['longest_gap_s']} | {r['requests']} | "
+                     f"{r['loadavg_1min'][0]} → {r['loadavg_1min'][1]} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stop the server we started on the way out
     p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clients", default="16,64", help="numbers of concurrent clients, comma-separated")

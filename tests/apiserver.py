@@ -40,7 +40,11 @@ class ApiServer(_Process):
         env.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}, **self.env)
         self._spawn([sys.executable, "-m", "index", "serve", "--index-dir", str(self.index_dir), "--host", "127.0.0.1",
                      "--port", str(self.port), "--workers", str(self.workers)], env=env, cwd=str(REPO))
-        self._wait(self._ready, timeout)
+        try:
+            self._wait(self._ready, timeout)
+        except BaseException:   # interrupted while waiting: the server must not outlive us
+            self.stop()
+            raise
         self.started_s = time.monotonic() - t0
         return self
 
