@@ -334,8 +334,11 @@ def serve(index_dir: str, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
     os.environ["VANBAN_INDEX_DIR"] = str(Path(index_dir).resolve())
     settings()  # an unknown or bad VANBAN_ variable stops here, before the server starts
+    # With several workers uvicorn's supervisor pings each one and replaces any that does not answer
+    # within timeout_worker_healthcheck (5 s by default); a worker busy on a loaded machine (an ingest
+    # running beside it) can miss that and be killed with its open requests: allow a minute.
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", server_header=False)
+                log_level="info", server_header=False, timeout_worker_healthcheck=60)
 
 
 def main(argv: list[str] | None = None) -> int:
