@@ -191,6 +191,8 @@ def run_load(clients: int, seconds: float, workers: int, ingest: list[Path], log
         records, elapsed = asyncio.run(_clients(server.url, tokens, seconds, questions, doc_ids,
                                                 ingest_during if ingest else None))
         load_after = os.getloadavg()[0]
+        OUT.mkdir(parents=True, exist_ok=True)   # the server's log, for any error in the row
+        (OUT / f"load-server-{clients}{'-ingest' if ingest else ''}.log").write_text(server.log_text())
         if ingest:
             after = [r for r in records if r[1] >= ingest_info["ended_s"]]
             ingest_info["requests_after_switch"] = len(after)
