@@ -19,7 +19,10 @@ from .access import Principal
 from .errors import Forbidden, IndexMismatch, InvalidInput, NotFound, Unauthorized
 from .search import MODES, Filters, Reader, document_json
 
-__all__ = ["Library", "open_library"]
+__all__ = ["Library", "open_library", "make_filters", "check_query", "check_k", "check_id", "check_year",
+           "check_date", "check_page", "require_admin", "DOCUMENTS_PAGE_MAX"]
+
+DOCUMENTS_PAGE_MAX = 1000   # documents per page of a documents list (the API pages it)
 
 
 class Library:
@@ -78,10 +81,19 @@ class Library:
             return False
 
     def reader(self, who: Principal) -> Reader:
-        """The caller's view: every lower function (answers, research, document views) gets this."""
+        """The caller's view: every lower function (answers, research, document views) gets this.
+
+        Anonymous callers are refused when the deployment says so (VANBAN_ANONYMOUS=none); a
+        non-administrator's document rows carry file names, never the server's paths."""
+        from .settings import settings
         if not isinstance(who, Principal):
             raise TypeError("every read needs the caller (index.access.Principal)")
-        return Reader(self.catalog, self.engine, self.embedder, who, self._keys)
+        if who.is_anonymous and settings().anonymous == "none":
+            raise Unauthorized("Cần đăng nhập: máy chủ này không cho khách chưa đăng nhập tra cứu.")
+        r = Reader(self.catalog, self.engine, self.embedder, who, self._keys)
+        if not who.is_admin:
+            r.catalog = _FileNamesOnly(r.catalog)
+        return r
 
     @property
     def data_version(self) -> int:
@@ -98,6 +110,7 @@ class Library:
                filters: Filters | None = None) -> dict:
         check_query(text, "query")
         check_k(k)
+        check_filters(filters)
         if mode not in MODES:
             raise InvalidInput(f"chế độ tìm “{mode}” không hợp lệ; chọn một trong: {', '.join(MODES)}", field="mode")
         return self.reader(who).search(text, k=k, mode=mode, filters=filters)
@@ -106,15 +119,23 @@ class Library:
         from .qa import ask
         check_query(question, "question")
         check_k(k)
+        check_filters(filters)
         return ask(self.reader(who), question, k=k, filters=filters)
 
     def cites(self, who: Principal, reference: str, filters: Filters | None = None) -> dict:
         from .qa import cites
         check_query(reference, "reference")
+        check_filters(filters)
         return cites(self.reader(who), reference, filters=filters)
 
-    def documents(self, who: Principal) -> dict:
-        return self.reader(who).docs()
+    def documents(self, who: Principal, offset: int = 0, limit: int | None = None) -> dict:
+        """{documents}; with ``limit`` one page of them, with the total count: {documents, total, offset, limit}."""
+        out = self.reader(who).docs()
+        if limit is None and not offset:
+            return out
+        offset, limit = check_page(offset, limit)
+        docs = out["documents"]
+        return {"documents": docs[offset:offset + limit], "total": len(docs), "offset": offset, "limit": limit}
 
     def document(self, who: Principal, doc_id: int) -> dict:
         """A document with its text, passages, the documents it cites and those citing it."""
@@ -150,6 +171,8 @@ class Library:
     def graph(self, who: Principal, province: str | None = None, year_from: int | None = None,
               year_to: int | None = None, reference: str | None = None):
         from .research import reference_graph
+        check_year(year_from, "year_from"), check_year(year_to, "year_to")
+        _check_year_order(year_from, year_to)
         return reference_graph(self.reader(who), province=province, year_from=year_from, year_to=year_to,
                                reference=reference)
 
@@ -161,6 +184,7 @@ class Library:
     def tasks(self, who: Principal, province: str | None = None, agency: str | None = None,
               deadline_from: str | None = None, deadline_to: str | None = None, with_deadline: bool = False) -> list[dict]:
         from .research import tasks
+        check_date(deadline_from, "deadline_from"), check_date(deadline_to, "deadline_to")
         return tasks(self.reader(who), province=province, agency=agency, deadline_from=deadline_from,
                      deadline_to=deadline_to, with_deadline=with_deadline)
 
@@ -190,6 +214,16 @@ class Library:
         from .users import principal_for_token
         return principal_for_token(self.catalog, token)
 
+    def principal_of(self, who: Principal, name: str) -> Principal:
+        """An account's identity without its credentials, for an administrator checking what it sees
+        (``python -m index ... --as NAME``)."""
+        from .users import principal_of
+        require_admin(who)
+        user = self.catalog.user(name)
+        if user is None:
+            raise InvalidInput(f"Không có tài khoản “{name}”.", field="as")
+        return principal_of(user)
+
     def users(self, who: Principal) -> list[dict]:
         require_admin(who)
         return [{"name": u["name"], "role": u["role"], "groups": u["groups"],
@@ -204,9 +238,9 @@ class Library:
         hashed = U.hash_password(password) if password is not None else None
         cat = self._writer()
         try:
-            existed = cat.user(name) is not None
-            cat.put_user(name, role, groups, hashed)
-            cat.audit(who.name or "?", "user.update" if existed else "user.add",
+            old = cat.user(name)
+            cat.put_user(name, role, groups, hashed if hashed is not None or old is None else old["password_hash"])
+            cat.audit(who.name or "?", "user.update" if old is not None else "user.add",
                       {"user": name, "role": role, "groups": groups, "password": hashed is not None})
         finally:
             cat.close()
@@ -241,6 +275,23 @@ class Library:
         return self.catalog.audit_log(limit)
 
     # -- writes ----------------------------------------------------------------------------------------
+    def upload(self, who: Principal, files: list) -> list[Path]:
+        """Save uploaded files into the upload folder (administrators; count and size limits from the
+        settings, checked before anything is written); ``ingest`` them next. Recorded in the audit log."""
+        from .settings import settings
+        from .uploads import check_uploads, save_uploads
+        require_admin(who)
+        s = settings()
+        files = list(files)
+        check_uploads(files, s.max_upload_files, s.max_upload_mb)
+        paths = save_uploads(files, s.uploads)
+        cat = self._writer()
+        try:
+            cat.audit(who.name or "?", "upload", {"files": [p.name for p in paths], "folder": str(s.uploads)})
+        finally:
+            cat.close()
+        return paths
+
     def ingest(self, who: Principal, paths: Iterable[str | Path], group: str | None = None, prune: bool = False,
                rebuild: bool = False, embedder_config: dict | None = None, index_kind: str = "auto",
                progress=None, deployment=None):
@@ -294,6 +345,60 @@ def check_id(doc_id) -> int:
     return value
 
 
+def check_year(value, field: str) -> int | None:
+    """A filter year: None, or an integer from 1000 to 9999 (dates are ISO, four-digit years)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1000 <= value <= 9999:
+        raise InvalidInput(f"{field} = {value} không hợp lệ: năm phải là số nguyên từ 1000 đến 9999.", field=field)
+    return value
+
+
+def _check_year_order(year_from, year_to) -> None:
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise InvalidInput(f"year_from = {year_from} lớn hơn year_to = {year_to}: khoảng năm trống.", field="year_from")
+
+
+def check_filters(filters: Filters | None) -> Filters | None:
+    if filters is not None:
+        check_year(filters.year_from, "year_from"), check_year(filters.year_to, "year_to")
+        _check_year_order(filters.year_from, filters.year_to)
+    return filters
+
+
+def check_date(value, field: str) -> str | None:
+    """An ISO date (YYYY-MM-DD) or None."""
+    from datetime import date
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} = “{value}” không hợp lệ: ngày phải có dạng YYYY-MM-DD, ví dụ 2017-10-30.",
+                           field=field) from None
+    return value
+
+
+def check_page(offset, limit) -> tuple[int, int]:
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= 2 ** 31:
+        raise InvalidInput(f"offset = {offset} không hợp lệ: phải là số nguyên từ 0 đến {2 ** 31}.", field="offset")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= DOCUMENTS_PAGE_MAX:
+        raise InvalidInput(f"limit = {limit} không hợp lệ: phải là số nguyên từ 1 đến {DOCUMENTS_PAGE_MAX}.",
+                           field="limit")
+    return offset, limit
+
+
+def make_filters(province: str | None = None, year_from: int | None = None, year_to: int | None = None,
+                 doc_type: str | None = None, issuer: str | None = None) -> Filters:
+    """Filters from a front end's fields: the province in any spelling ("dak lak"), years checked."""
+    from .research import resolve_province
+    f = Filters(province=resolve_province(province) if province else None, year_from=year_from, year_to=year_to,
+                doc_type=doc_type or None, issuer=issuer or None)
+    return check_filters(f)
+
+
 def require_admin(who: Principal) -> None:
     if who.is_anonymous:
         raise Unauthorized("Cần đăng nhập bằng tài khoản quản trị để làm việc này.")
@@ -301,15 +406,44 @@ def require_admin(who: Principal) -> None:
         raise Forbidden("Chỉ quản trị viên được làm việc này.")
 
 
+class _FileNamesOnly:
+    """A non-administrator's scoped catalogue: document rows name their files, not the server's paths."""
+    _DOCUMENT_READS = ("documents", "documents_by_ids", "document", "documents_by_number")
+
+    def __init__(self, scoped):
+        self._scoped = scoped
+
+    def __getattr__(self, name: str):
+        read = getattr(self._scoped, name)
+        if name not in self._DOCUMENT_READS:
+            return read
+
+        def names_only(*args, **kwargs):
+            out = read(*args, **kwargs)
+            if name == "documents_by_ids":
+                return {k: _file_names(d) for k, d in out.items()}
+            if isinstance(out, list):
+                return [_file_names(d) for d in out]
+            return _file_names(out)
+        return names_only
+
+
+def _file_names(d: dict | None) -> dict | None:
+    if d is None:
+        return None
+    return {**d, "path": Path(d["path"]).name, "paths": [Path(p).name for p in d.get("paths") or [d["path"]]]}
+
+
 _LIBRARIES: dict[str, Library] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def open_library(index_dir: str | Path | None = None) -> Library:
-    """One Library per index directory per process (models and indexes load once)."""
+def open_library(index_dir: str | Path | None = None, embedder=None) -> Library:
+    """One Library per index directory per process (models and indexes load once); ``embedder``, if
+    given, serves the first opening (a process that already holds the model, such as a test session)."""
     from .settings import settings
     key = os.path.abspath(index_dir if index_dir is not None else settings().index_dir)
     with _OPEN_LOCK:
         if key not in _LIBRARIES:
-            _LIBRARIES[key] = Library(key)
+            _LIBRARIES[key] = Library(key, embedder=embedder)
         return _LIBRARIES[key]
