@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from .catalog.base import SCOPED_READS, Catalog
 
@@ -49,17 +50,36 @@ def visible(who: Principal):
 
 
 class ScopedCatalog:
-    """The catalogue's reads, bound to one caller's visibility; writes are not reachable through it."""
+    """The catalogue's reads, bound to one caller's visibility; writes are not reachable through it.
+    A non-administrator's document rows name their files, never the server's paths."""
+
+    _DOCUMENT_READS = ("documents", "documents_by_ids", "document", "documents_by_number")
 
     def __init__(self, catalog: Catalog, who: Principal):
         self._catalog = catalog
         self.visible = visible(who)
+        self._paths = who.is_admin
 
     def __getattr__(self, name: str):
         if name not in SCOPED_READS:
             raise AttributeError(f"{name} is not a caller-scoped catalogue read")
-        return functools.partial(getattr(self._catalog, name), self.visible)
+        read = functools.partial(getattr(self._catalog, name), self.visible)
+        if self._paths or name not in self._DOCUMENT_READS:
+            return read
+
+        def names_only(*args, **kwargs):
+            out = read(*args, **kwargs)
+            if isinstance(out, dict) and name == "documents_by_ids":
+                return {k: _file_names(d) for k, d in out.items()}
+            return [_file_names(d) for d in out] if isinstance(out, list) else _file_names(out)
+        return names_only
 
     @property
     def data_version(self) -> int:
         return self._catalog.data_version
+
+
+def _file_names(d: dict | None) -> dict | None:
+    if d is None:
+        return None
+    return {**d, "path": PurePath(d["path"]).name, "paths": [PurePath(p).name for p in d.get("paths") or [d["path"]]]}

@@ -83,17 +83,13 @@ class Library:
     def reader(self, who: Principal) -> Reader:
         """The caller's view: every lower function (answers, research, document views) gets this.
 
-        Anonymous callers are refused when the deployment says so (VANBAN_ANONYMOUS=none); a
-        non-administrator's document rows carry file names, never the server's paths."""
+        Anonymous callers are refused when the deployment says so (VANBAN_ANONYMOUS=none)."""
         from .settings import settings
         if not isinstance(who, Principal):
             raise TypeError("every read needs the caller (index.access.Principal)")
         if who.is_anonymous and settings().anonymous == "none":
             raise Unauthorized("Cần đăng nhập: máy chủ này không cho khách chưa đăng nhập tra cứu.")
-        r = Reader(self.catalog, self.engine, self.embedder, who, self._keys)
-        if not who.is_admin:
-            r.catalog = _FileNamesOnly(r.catalog)
-        return r
+        return Reader(self.catalog, self.engine, self.embedder, who, self._keys)
 
     @property
     def data_version(self) -> int:
@@ -404,34 +400,6 @@ def require_admin(who: Principal) -> None:
         raise Unauthorized("Cần đăng nhập bằng tài khoản quản trị để làm việc này.")
     if not who.is_admin:
         raise Forbidden("Chỉ quản trị viên được làm việc này.")
-
-
-class _FileNamesOnly:
-    """A non-administrator's scoped catalogue: document rows name their files, not the server's paths."""
-    _DOCUMENT_READS = ("documents", "documents_by_ids", "document", "documents_by_number")
-
-    def __init__(self, scoped):
-        self._scoped = scoped
-
-    def __getattr__(self, name: str):
-        read = getattr(self._scoped, name)
-        if name not in self._DOCUMENT_READS:
-            return read
-
-        def names_only(*args, **kwargs):
-            out = read(*args, **kwargs)
-            if name == "documents_by_ids":
-                return {k: _file_names(d) for k, d in out.items()}
-            if isinstance(out, list):
-                return [_file_names(d) for d in out]
-            return _file_names(out)
-        return names_only
-
-
-def _file_names(d: dict | None) -> dict | None:
-    if d is None:
-        return None
-    return {**d, "path": Path(d["path"]).name, "paths": [Path(p).name for p in d.get("paths") or [d["path"]]]}
 
 
 _LIBRARIES: dict[str, Library] = {}

@@ -67,7 +67,7 @@ def test_index_imports_no_ui_library_and_no_front_end():
     assert _offending(_files("index", exclude=("__main__.py",)), UI_LIBRARIES | {"ui", "api", "app"}) == []
 
 
-@pytest.mark.parametrize("front", ["app.py", "ui", "index/__main__.py", "ingest/__main__.py"])
+@pytest.mark.parametrize("front", ["app.py", "ui", "api", "index/__main__.py", "ingest/__main__.py"])
 def test_front_ends_reach_the_data_only_through_the_library(front):
     if not (REPO / front).exists():
         pytest.fail(f"{front} is missing")

@@ -5,12 +5,23 @@ import functools
 import importlib
 import importlib.util
 import sys
+import threading
 
 __all__ = ["segment_words", "split_sentences"]
 
 
-@functools.cache
+_LOCK = threading.Lock()
+
+
 def _underthesea():
+    """The two tokenizers, loaded once; the first call of each is serialised (underthesea publishes
+    its model as a global before it has finished loading: two threads starting together crash)."""
+    with _LOCK:
+        return _loaded()
+
+
+@functools.cache
+def _loaded():
     """underthesea's word_tokenize and sent_tokenize, without running the package's ``__init__``.
 
     ``import underthesea`` imports its optional pipelines too (translate -> transformers -> torch):
@@ -20,6 +31,7 @@ def _underthesea():
     """
     pkg = sys.modules.get("underthesea")
     if pkg is not None and hasattr(pkg, "word_tokenize"):
+        pkg.word_tokenize("Khởi động"), pkg.sent_tokenize("Khởi động.")
         return pkg.word_tokenize, pkg.sent_tokenize
     if pkg is None:
         spec = importlib.util.find_spec("underthesea")
@@ -28,6 +40,7 @@ def _underthesea():
     word_tokenize = importlib.import_module("underthesea.pipeline.word_tokenize").word_tokenize
     sent_tokenize = importlib.import_module("underthesea.pipeline.sent_tokenize").sent_tokenize
     pkg.word_tokenize, pkg.sent_tokenize = word_tokenize, sent_tokenize
+    word_tokenize("Khởi động"), sent_tokenize("Khởi động.")  # the lazy model loads, here, once
     return word_tokenize, sent_tokenize
 
 
