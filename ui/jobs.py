@@ -100,8 +100,9 @@ class IngestJob:
     """One ``run_ingest`` in a daemon thread; progress fields are read by the app while it runs."""
 
     def __init__(self, library, who, paths: list[str | Path], prune: bool = False, group: str | None = None,
-                 label: str = ""):
+                 label: str = "", discard_refused: bool = False):
         self.library = library
+        self.discard_refused = discard_refused   # uploads: a refused file leaves the upload folder
         self.who = who
         self.paths = [str(p) for p in paths]
         self.prune = prune
@@ -111,6 +112,7 @@ class IngestJob:
         self.stage, self.done, self.total, self.path = "files", 0, 0, ""
         self.report: dict | None = None
         self.error: str | None = None
+        self.discarded: list[str] = []
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="vanban-ingest", daemon=True)
@@ -134,7 +136,26 @@ class IngestJob:
         except Exception as e:  # shown to the administrator, never as a traceback
             self.error, self.state = f"{type(e).__name__}: {e}", "failed"
         finally:
+            if self.discard_refused:
+                self._discard()
             self.finished_at = time.time()
+
+    def _discard(self) -> None:
+        """Remove the uploaded files the ingest refused (or all of them when the run failed), so that a
+        refused file is not read again by every later update from the folders."""
+        if self.state == "failed":
+            refused = set(self.paths)
+        else:
+            report = self.report or {}
+            refused = {str(item.get("path") if isinstance(item, dict) else item)
+                       for k in ("failed", "skipped") for item in report.get(k) or []}
+        for p in self.paths:
+            if p in refused or str(Path(p).resolve()) in refused:
+                try:
+                    Path(p).unlink()
+                    self.discarded.append(p)
+                except FileNotFoundError:
+                    pass
 
     @property
     def running(self) -> bool:
@@ -180,9 +201,10 @@ class IngestRunner:
         return self.job is not None and self.job.running
 
     def start(self, who, paths: list[str | Path], prune: bool = False, group: str | None = None,
-              label: str = "") -> IngestJob:
+              label: str = "", discard_refused: bool = False) -> IngestJob:
         with self._lock:
             if self.running:
                 raise BusyError("Đang có một lượt nạp dữ liệu chạy; hãy chờ nó xong.")
-            self.job = IngestJob(self.library, who, paths, prune=prune, group=group, label=label).start()
+            self.job = IngestJob(self.library, who, paths, prune=prune, group=group, label=label,
+                                 discard_refused=discard_refused).start()
             return self.job
