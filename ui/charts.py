@@ -119,7 +119,8 @@ def place_labels(nodes: list[dict], width: int = GRAPH_WIDTH, height: int = GRAP
     """Where each label goes so that no two labels and no label and node overlap.
 
     ``nodes``: {x, y (px, y down), r (px), label, want (bool)}, most important first. Each wanted label
-    tries above, below, right, left and the four diagonals of its node, and takes the first spot inside
+    tries above, below, right, left and the four diagonals of its node (then the same a line or two
+    farther out), and takes the first spot inside
     the drawing that touches no label placed before it and no node; a label with no free spot is left
     out (the node keeps its tooltip and stays in the picker). Widths are estimated from the character
     count (LABEL_CHAR_WIDTH, a little wider than the measured average of the chart's 11 px font), so a
@@ -132,9 +133,12 @@ def place_labels(nodes: list[dict], width: int = GRAPH_WIDTH, height: int = GRAP
             continue
         w, h = len(n["label"]) * LABEL_CHAR_WIDTH, LABEL_HEIGHT
         x, y, r = n["x"], n["y"], n["r"]
-        spots = [(x, y - r - gap - h / 2), (x, y + r + gap + h / 2), (x + r + gap + w / 2, y),
-                 (x - r - gap - w / 2, y), (x + r + w / 2, y - r - h / 2), (x - r - w / 2, y - r - h / 2),
-                 (x + r + w / 2, y + r + h / 2), (x - r - w / 2, y + r + h / 2)]
+        spots = []
+        for d in (0, h, 2 * h):   # next to the node first, then a little farther out
+            spots += [(x, y - r - gap - d - h / 2), (x, y + r + gap + d + h / 2), (x + r + gap + d + w / 2, y),
+                      (x - r - gap - d - w / 2, y), (x + r + d + w / 2, y - r - d - h / 2),
+                      (x - r - d - w / 2, y - r - d - h / 2), (x + r + d + w / 2, y + r + d + h / 2),
+                      (x - r - d - w / 2, y + r + d + h / 2)]
         for cx, cy in spots:
             box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             if box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
@@ -170,7 +174,8 @@ def graph_frames(g, seed: int = 7, width: int = GRAPH_WIDTH, height: int = GRAPH
     px = {n: (GRAPH_MARGIN + (float(p[0]) - min(xs)) / span_x * (width - 2 * GRAPH_MARGIN),
               GRAPH_MARGIN + (max(ys) - float(p[1])) / span_y * (height - 2 * GRAPH_MARGIN)) for n, p in pos.items()}
     max_cited = max(int(a.get("cited_by", 0)) for _, a in g.nodes(data=True))
-    order = sorted(g.nodes(data=True), key=lambda x: (x[1]["kind"] != "indexed", -int(x[1].get("cited_by", 0)),
+    # labels by importance: the most cited first, documents of the index before others
+    order = sorted(g.nodes(data=True), key=lambda x: (-int(x[1].get("cited_by", 0)), x[1]["kind"] != "indexed",
                                                        x[1]["label"]))
     nodes = [{"id": n, "label": a["label"], "kind": a["kind"],
               "kind_label": "có trong chỉ mục" if a["kind"] == "indexed" else "chưa có trong chỉ mục",
@@ -234,7 +239,9 @@ def graph_chart(nodes: pd.DataFrame, edges: pd.DataFrame, color_by: str = "level
         x=alt.X("label_x:Q", axis=axis, scale=alt.Scale(domain=[0, width], nice=False, zero=False)),
         y=alt.Y("label_y:Q", axis=axis, scale=alt.Scale(domain=[0, height], nice=False, zero=False, reverse=True)),
         text="label:N")
-    return alt.layer(lines, points, labels).properties(width=width, height=height).configure_view(stroke=None)
+    # autosize "pad": the drawing is exactly width x height px (legends beside it), as place_labels assumed
+    return alt.layer(lines, points, labels).properties(
+        width=width, height=height, autosize=alt.AutoSizeParams(type="pad")).configure_view(stroke=None)
 
 
 def node_options(g) -> list[str]:
