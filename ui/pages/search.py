@@ -43,6 +43,12 @@ def sidebar_filters(ctx: shell.Context) -> tuple[Filters, int, tuple | None]:
     full = (years[0], years[-1]) if len(years) >= 2 else None
     year_from = year_to = None
     if full:
+        # the years of the index change with an ingest: a choice that was "every year" stays every year,
+        # and one outside the new range starts over
+        chosen, before = st.session_state.get(YEARS), st.session_state.get("_years_full")
+        if chosen is not None and (tuple(chosen) == before or not full[0] <= chosen[0] <= chosen[1] <= full[1]):
+            st.session_state[YEARS] = full
+        st.session_state["_years_full"] = full
         lo, hi = sb.slider("Năm ban hành", min_value=full[0], max_value=full[1], value=full, key=YEARS,
                            bind="query-params")
         if (lo, hi) != full:
