@@ -3,8 +3,7 @@ ingest and status.
 
     streamlit run app.py [--server.port 8502]
 
-A short entry point: the style sheet first (before the slow imports, so Streamlit's English status
-widget never shows), then the caller (signed in or anonymous) and the pages that caller may open, one
+A short entry point: the style sheet first (before the slow imports), then the caller (signed in or anonymous) and the pages that caller may open, one
 module per page in ui/pages/ (st.navigation). Every read goes through index.library with the caller's
 Principal; settings come from the environment (index/settings.py: VANBAN_INDEX_DIR, VANBAN_CORPUS_DIR,
 VANBAN_UPLOAD_DIR, VANBAN_ANONYMOUS, ...).

@@ -173,9 +173,12 @@ class Library:
         return similar_documents(r, doc_id, k=k)
 
     def warm_up(self) -> None:
-        """Load what the first answers need (the embedder, the theme vectors of ``compare``); a front end
-        may call it in a background thread at start so that no first page pays for it."""
+        """Load what the first answers need (the word segmenter, the query embedding, the passage indexes,
+        the theme vectors of ``compare``); a front end may call it in a background thread at start so
+        that no first page pays for it."""
+        from .access import ANYONE
         from .research import load_themes, theme_vectors
+        self.search(ANYONE, "văn bản", k=1)
         theme_vectors(self.embedder, load_themes())
 
     def passages(self, who: Principal, passage_ids: list[int]) -> list[dict]:

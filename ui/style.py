@@ -1,6 +1,6 @@
-"""The page's style sheet. Imported first by app.py, before anything slow: the rule hiding Streamlit's
-English "Running… / Stop" widget must reach the browser before that widget would show (0.5 s after a
-script run starts; the first run imports numpy, pandas, altair and the library for seconds)."""
+"""The page's style sheet, sent first by app.py, before anything slow. Streamlit's English "Running… /
+Stop" widget (shown 0.5 s into a script run) is off through .streamlit/config.toml (ui.hideTopBar: a
+style sheet sent by the script can come too late on a busy first run); the rule here only backs it up."""
 from __future__ import annotations
 
 __all__ = ["css", "page_css"]
@@ -10,6 +10,8 @@ _CSS = """
 /* the English "Running… / Stop" widget; the pages show their own Vietnamese spinners and progress bars */
 [data-testid="stStatusWidget"] {visibility: hidden;}
 #MainMenu {visibility: hidden;}
+/* "Press Enter to apply" / "Press Enter to submit form" under text boxes: English */
+[data-testid="InputInstructions"] {display: none;}
 .vb-card {border: 1px solid rgba(49,51,63,.15); border-radius: .5rem; padding: .75rem 1rem; margin-bottom: .8rem;}
 .vb-card .vb-head {font-weight: 600; margin-bottom: .15rem;}
 .vb-card .vb-meta, .vb-small {color: #555; font-size: .88rem; margin-bottom: .4rem;}

@@ -66,7 +66,7 @@ def central(r: dict, columns: list[dict]) -> None:
     st.dataframe(matrix, hide_index=True, key="c_matrix", on_select=functools.partial(on_matrix_select, rows),
                  selection_mode="single-cell", width="stretch")
     keep_choice("c_row", rows)
-    row = st.selectbox("Đoạn trích dẫn của", rows, key="c_row")
+    row = st.selectbox("Đoạn trích dẫn của", rows, key="c_row", placeholder="Chọn…")
     cells = rv.central_cell(r, row)
     for col, c in zip(st.columns(len(columns)), columns):
         parts = [f"<p><b>{esc(c['label'])}</b></p>"]
@@ -87,8 +87,8 @@ def themes(ctx: shell.Context, r: dict, columns: list[dict]) -> None:
     keep_choice("c_theme", names, first[0])
     keep_choice("c_theme_col", col_ids, first[1])
     t1, t2 = st.columns(2)
-    theme = t1.selectbox("Chủ đề", names, key="c_theme")
-    column = t2.selectbox("Cột", col_ids, key="c_theme_col")
+    theme = t1.selectbox("Chủ đề", names, key="c_theme", placeholder="Chọn…")
+    column = t2.selectbox("Cột", col_ids, key="c_theme_col", placeholder="Chọn…")
     cell = rv.theme_cell(r, theme, column)
     parts = [f"<p><b>{esc(theme)} · {esc(column)}: {cell['count']} đoạn</b></p>"]
     for p in ctx.lib.passages(ctx.who, cell["passage_ids"]):

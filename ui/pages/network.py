@@ -30,7 +30,7 @@ def render(ctx: shell.Context) -> None:
                "càng được nhiều văn bản trích dẫn. Bấm vào một nút để xem văn bản và các đoạn trích dẫn nó.")
     facets = ctx.lib.facets(ctx.who)
     c1, c2, c3, c4 = st.columns([2, 3, 3, 2])
-    province = c1.selectbox("Tỉnh/thành của văn bản trích dẫn", [ALL] + facets["province"], key="g_province")
+    province = c1.selectbox("Tỉnh/thành của văn bản trích dẫn", [ALL] + facets["province"], key="g_province", placeholder="Chọn…")
     years = facets["year"]
     year_from = year_to = None
     if len(years) >= 2:
@@ -53,7 +53,7 @@ def render(ctx: shell.Context) -> None:
     options = rv.node_options(g)
     keep_choice("g_node", options)
     labels = dict(zip(nodes["id"], nodes["label"]))
-    node = st.selectbox("Văn bản đang xem (hoặc bấm vào nút trên mạng)", options, key="g_node",
+    node = st.selectbox("Văn bản đang xem (hoặc bấm vào nút trên mạng)", options, key="g_node", placeholder="Chọn…",
                         format_func=lambda n: f"{labels[n]} — {g.nodes[n].get('cited_by', 0)} văn bản trích dẫn")
     det = rv.node_detail(g, node)
     st.subheader(md(det["label"]), anchor=False)

@@ -38,7 +38,7 @@ def sidebar_filters(ctx: shell.Context) -> tuple[Filters, int, tuple | None]:
     facets = ctx.lib.facets(ctx.who)
     sb = st.sidebar
     sb.header("Bộ lọc", anchor=False)
-    province = sb.selectbox("Tỉnh/thành", [ALL] + facets["province"], key=PROVINCE, bind="query-params")
+    province = sb.selectbox("Tỉnh/thành", [ALL] + facets["province"], key=PROVINCE, placeholder="Chọn…", bind="query-params")
     years = facets["year"]
     full = (years[0], years[-1]) if len(years) >= 2 else None
     year_from = year_to = None
@@ -53,8 +53,8 @@ def sidebar_filters(ctx: shell.Context) -> tuple[Filters, int, tuple | None]:
                            bind="query-params")
         if (lo, hi) != full:
             year_from, year_to = lo, hi
-    doc_type = sb.selectbox("Loại văn bản", [ALL] + facets["doc_type"], key=TYPE, bind="query-params")
-    issuer = sb.selectbox("Cơ quan ban hành", [ALL] + facets["issuer"], key=ISSUER, bind="query-params")
+    doc_type = sb.selectbox("Loại văn bản", [ALL] + facets["doc_type"], key=TYPE, placeholder="Chọn…", bind="query-params")
+    issuer = sb.selectbox("Cơ quan ban hành", [ALL] + facets["issuer"], key=ISSUER, placeholder="Chọn…", bind="query-params")
     f = Filters(province=None if province == ALL else province, year_from=year_from, year_to=year_to,
                 doc_type=None if doc_type == ALL else doc_type, issuer=None if issuer == ALL else issuer)
     if not f.empty():

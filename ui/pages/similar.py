@@ -15,7 +15,7 @@ def render(ctx: shell.Context) -> None:
         st.info("Chỉ mục chưa có văn bản nào.")
         return
     c1, c2 = st.columns([4, 1])
-    doc_id = c1.selectbox("Văn bản", list(doc_names), format_func=doc_names.get, key="s_doc")
+    doc_id = c1.selectbox("Văn bản", list(doc_names), format_func=doc_names.get, key="s_doc", placeholder="Chọn…")
     k = c2.number_input("Số văn bản", min_value=1, max_value=20, value=5, key="s_k")
     cards = rv.similar_cards(shell.similar(ctx, int(doc_id), int(k)))
     show(f'<div class="vb-line">Văn bản ở tỉnh/thành khác giống nhất với '

@@ -16,7 +16,7 @@ PAGE_ROWS = 100
 def render(ctx: shell.Context) -> None:
     facets = ctx.lib.facets(ctx.who)
     c1, c2, c3 = st.columns([2, 3, 2])
-    province = c1.selectbox("Tỉnh/thành", [ALL] + facets["province"], key="t_province")
+    province = c1.selectbox("Tỉnh/thành", [ALL] + facets["province"], key="t_province", placeholder="Chọn…")
     agency = c2.text_input("Cơ quan", key="t_agency", placeholder="Ví dụ: Sở Nội vụ (có dấu hoặc không dấu)")
     dated = c3.checkbox("Chỉ nhiệm vụ có thời hạn", key="t_dated")
     items = shell.tasks(ctx, None if province == ALL else province, agency.strip() or None, dated)
