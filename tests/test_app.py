@@ -427,3 +427,40 @@ def test_first_start_without_a_corpus_folder_says_what_to_do_without_the_servers
     at = _app(monkeypatch, tmp_path / "index", corpus_dir=tmp_path / "missing").run()
     assert not at.exception
     assert "VANBAN_CORPUS_DIR" in at.error[0].value and str(tmp_path) not in _all_text(at)
+
+
+# --- the error edge of every page ------------------------------------------------------------------------
+
+def _edge_script():
+    import streamlit as st
+
+    from index.access import ANYONE, Principal
+    from index.errors import Unavailable
+    from index.settings import settings
+    from ui import shell
+
+    who = Principal("quantri", "admin") if st.session_state.get("admin") else ANYONE
+    st.session_state["vb_ctx"] = shell.Context(lib=None, who=who, runner=None, settings=settings())
+
+    def library_error(ctx):
+        raise Unavailable("Không mở được /srv/vanban/.index/store.sqlite: đĩa đầy")
+
+    def bug(ctx):
+        raise RuntimeError("KeyError in /srv/vanban/ui/pages/x.py line 3")
+
+    shell.run_page(library_error)
+    shell.run_page(bug)
+
+
+def test_every_page_answers_an_error_with_a_short_message_and_no_server_path(monkeypatch, corpus_index):
+    """Issue 15: no traceback and no server path reach a page; administrators see the library's message whole."""
+    monkeypatch.setenv("VANBAN_INDEX_DIR", str(corpus_index))
+    from ui.shell import UNEXPECTED
+    at = AppTest.from_function(_edge_script).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Không mở được store.sqlite: đĩa đầy", UNEXPECTED]
+    at = AppTest.from_function(_edge_script)
+    at.session_state["admin"] = True
+    at.run()
+    assert at.error[0].value == md("Không mở được /srv/vanban/.index/store.sqlite: đĩa đầy")
+    assert at.error[1].value == UNEXPECTED and "KeyError" not in _all_text(at)
