@@ -12,9 +12,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from vn.cite import format_citation
-
-from .render import doc_link, document_label, format_date, highlight
+from .render import doc_link, document_options, format_date, highlight, similar_cards
 from .safe import esc, link
 
 __all__ = [
@@ -423,25 +421,4 @@ def deadline_list(items: list[dict]) -> list[dict]:
             for t in dated]
 
 
-# --- similar documents -------------------------------------------------------------------------
-
-def document_options(docs: list[dict]) -> dict[int, str]:
-    """doc id -> citation ("Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk") for a
-    picker, in date order; ``docs`` as ``Searcher.docs()["documents"]`` returns them."""
-    ordered = sorted(docs, key=lambda d: (d.get("date") or "9999", d.get("number") or ""))
-    return {d["id"]: document_label(d) for d in ordered}
-
-
-def similar_cards(r: dict) -> list[dict]:
-    """``similar_documents`` as cards: citation, link, score (percent), province and matching
-    passage pairs (own text, other text, other label, similarity percent, link to the other passage)."""
-    out = []
-    for x in r["results"]:
-        d = x["document"]
-        out.append({"doc_id": d["id"], "citation": format_citation(d), "title": d.get("title") or "",
-                    "province": d.get("province") or "", "link": doc_link(d["id"]),
-                    "score": round(100 * x["score"]),
-                    "pairs": [{"text": p["text"], "other_text": p["other_text"], "other_label": p.get("other_label") or "",
-                               "similarity": round(100 * p["similarity"]),
-                               "link": doc_link(d["id"], p["other_passage_id"])} for p in x["pairs"]]})
-    return out
+# --- similar documents: pure functions kept in ui.render (the document view needs them without altair)

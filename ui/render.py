@@ -23,7 +23,8 @@ from .safe import esc, link
 __all__ = [
     "DOCUMENT_PAGE", "document_html", "metadata_rows", "passage_cards", "doc_link", "search_link", "format_date",
     "query_terms", "highlight", "report_rows", "report_summary", "status_rows", "no_result_hints",
-    "filters_summary", "names_a_document", "card_html", "result_card_html", "document_label",
+    "filters_summary", "names_a_document", "card_html", "result_card_html", "document_label", "document_options",
+    "similar_cards",
 ]
 
 DOCUMENT_PAGE = "van-ban"   # url path of the document view (ui/pages/document.py)
@@ -335,3 +336,27 @@ def no_result_hints(query: str, filters: Filters | None = None, result: dict | N
         hints.append("Kiểm tra lại số hiệu, ví dụ “1321/UBND-KGVX” hoặc “25-NQ/TW”.")
     hints.append("Hỏi theo dạng “Văn bản nào trích dẫn Chỉ thị 16?” để tìm văn bản viện dẫn.")
     return hints
+
+
+# --- similar documents and document pickers ------------------------------------------------------
+
+def document_options(docs: list[dict]) -> dict[int, str]:
+    """doc id -> citation ("Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk") for a
+    picker, in date order; ``docs`` as ``Searcher.docs()["documents"]`` returns them."""
+    ordered = sorted(docs, key=lambda d: (d.get("date") or "9999", d.get("number") or ""))
+    return {d["id"]: document_label(d) for d in ordered}
+
+
+def similar_cards(r: dict) -> list[dict]:
+    """``similar_documents`` as cards: citation, link, score (percent), province and matching
+    passage pairs (own text, other text, other label, similarity percent, link to the other passage)."""
+    out = []
+    for x in r["results"]:
+        d = x["document"]
+        out.append({"doc_id": d["id"], "citation": format_citation(d), "title": d.get("title") or "",
+                    "province": d.get("province") or "", "link": doc_link(d["id"]),
+                    "score": round(100 * x["score"]),
+                    "pairs": [{"text": p["text"], "other_text": p["other_text"], "other_label": p.get("other_label") or "",
+                               "similarity": round(100 * p["similarity"]),
+                               "link": doc_link(d["id"], p["other_passage_id"])} for p in x["pairs"]]})
+    return out

@@ -67,6 +67,7 @@ def get_library(index_dir: str) -> Library:
 
 def _warm_up(lib: Library) -> None:
     try:
+        import ui.charts  # noqa: F401  (altair and pandas, for the research pages)
         lib.warm_up()
     except Exception:  # the page that needs it will compute it and show any error itself
         log.exception("warm-up failed")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import shell
-from ui.charts import similar_cards
-from ui.render import doc_link, document_html, highlight, metadata_rows
+from ui.render import doc_link, document_html, highlight, metadata_rows, similar_cards
 from ui.safe import esc, link, md, show
 
 MAX_ID_CHARS = 24   # an id longer than this is not one; the message does not echo it whole
