@@ -102,10 +102,9 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
     report = IngestReport()
     paths = list(paths)
     files, report.skipped = collect_files(paths)
-    deployment = deployment or Deployment.load(index_dir)
+    deployment = deployment or Deployment.recorded(index_dir) or Deployment()
     with ingest_lock(index_dir):
-        if not deployment.is_local:
-            deployment.save(index_dir)
+        deployment.check_change(index_dir, rebuild)
         catalog = open_catalog(index_dir, deployment)
         engine = open_engine(index_dir, deployment, kind=index_kind)
         try:
@@ -137,6 +136,8 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
                     progress("index", 1, 1, "")
             else:
                 report.generation = current
+            if deployment != Deployment.load(index_dir):
+                deployment.save(index_dir)  # only now that its engines hold a complete generation
             catalog.audit(actor, "ingest", {"paths": [str(p) for p in paths], "group": group, "prune": prune,
                                             "rebuild": rebuild, "added": len(report.added),
                                             "updated": len(report.updated), "removed": report.removed,

@@ -1,4 +1,5 @@
 """python -m ingest PATH... --index-dir DIR [--prune] [--json]
+                 [--backend milvus --milvus-uri URI] [--catalog postgresql://…]
 
 Bring the index up to date with the given files and folders (PDF, DOCX, TXT, MD).
 Exit 0 when every file was handled (failures included, and listed); 2 on a usage error.
@@ -8,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-
 
 
 def embedder_args(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,28 @@ def embedder_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--passage-prefix", default=None, help='tiền tố đoạn văn, ví dụ "passage: "')
     g.add_argument("--segment", action="store_true", help="tách từ bằng underthesea trước khi nhúng (PhoBERT)")
     g.add_argument("--batch-size", type=int, default=None, help="số đoạn mỗi lô khi nhúng")
+
+
+def deployment_args(parser: argparse.ArgumentParser) -> None:
+    """Options that choose the engines; recorded in the index directory by the first ingest."""
+    g = parser.add_argument_group("triển khai (ghi vào thư mục chỉ mục; các lần sau và mọi giao diện dùng lại)")
+    g.add_argument("--backend", choices=["local", "milvus"], default=None,
+                   help="máy tìm đoạn văn: local (FAISS + bm25s, mặc định) hoặc milvus")
+    g.add_argument("--milvus-uri", default=None,
+                   help="Milvus: http://máy:cổng (máy chủ, cụm) hoặc tệp Milvus Lite .db (một tiến trình)")
+    g.add_argument("--milvus-prefix", default=None, help="tiền tố tên collection trong Milvus (mặc định vanban)")
+    g.add_argument("--catalog", default=None,
+                   help="danh mục: sqlite (mặc định, trong thư mục chỉ mục) hoặc postgresql://người_dùng@máy/csdl")
+
+
+def deployment_of(args: argparse.Namespace):
+    """The deployment the options ask for; None when none is given (the directory's own is used)."""
+    if args.backend is None and args.milvus_uri is None and args.milvus_prefix is None and args.catalog is None:
+        return None
+    from index.deployment import Deployment
+    engine = args.backend or ("milvus" if args.milvus_uri else "local")
+    return Deployment(catalog=args.catalog or "sqlite", engine=engine, milvus_uri=args.milvus_uri,
+                      milvus_prefix=args.milvus_prefix or "vanban")
 
 
 def embedder_config(args: argparse.Namespace) -> dict:
@@ -78,11 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", default=None,
                         help="nhóm truy cập: văn bản của lượt nạp này chỉ thành viên nhóm và quản trị viên xem được")
     parser.add_argument("--prune", action="store_true", help="xoá khỏi chỉ mục các tệp không còn trong PATH")
-    parser.add_argument("--rebuild", action="store_true", help="nhúng lại mọi đoạn (khi đổi bộ nhúng)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="nhúng lại mọi đoạn (khi đổi bộ nhúng hoặc đổi cấu hình triển khai)")
     parser.add_argument("--index-kind", choices=["auto", "flat", "hnsw"], default="auto",
                         help="loại chỉ mục FAISS (auto: chính xác tới 50.000 đoạn, HNSW từ đó trở lên)")
     parser.add_argument("--json", action="store_true", help="in tóm tắt dạng một đối tượng JSON")
     parser.add_argument("--quiet", action="store_true", help="không hiện thanh tiến trình")
+    deployment_args(parser)
     embedder_args(parser)
     args = parser.parse_args(argv)
     from index.access import SYSTEM
@@ -91,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     from index.settings import settings
     try:
         cfg = embedder_config(args)
+        deployment = deployment_of(args)
     except InvalidInput as e:
         parser.error(str(e))
     try:
         lib = Library(args.index_dir or settings().index_dir)
         report = lib.ingest(SYSTEM, args.paths, group=args.group, prune=args.prune, embedder_config=cfg,
-                            rebuild=args.rebuild, index_kind=args.index_kind, progress=_Bar(not args.quiet))
+                            rebuild=args.rebuild, index_kind=args.index_kind, progress=_Bar(not args.quiet),
+                            deployment=deployment)
     except VanbanError as e:
         print(f"Lỗi: {e}", file=sys.stderr)
         return e.exit_code

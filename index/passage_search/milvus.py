@@ -29,9 +29,10 @@ from typing import Iterable
 
 import numpy as np
 
+from ..errors import Unavailable
 from .base import PassageEngine, PassageFilter, PassageRow
 
-__all__ = ["MilvusEngine", "MilvusError", "encode_term", "compile_filter", "KINDS"]
+__all__ = ["MilvusEngine", "MilvusError", "encode_term", "compile_filter", "is_file_uri", "KINDS"]
 
 KINDS = ("auto", "flat", "hnsw")
 HNSW_MIN = 50_000            # as the local engine: exact search below, HNSW from here
@@ -46,7 +47,7 @@ EMPTY_TERMS = ["∅"]         # a passage without terms, as index.lexical.Lexica
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 
 
-class MilvusError(Exception):
+class MilvusError(Unavailable):
     """Milvus unreachable, or refused an operation; the message names the URI."""
 
 
@@ -109,7 +110,8 @@ _LITE_LOCK = threading.Lock()
 _LITE_USERS: dict[str, int] = {}
 
 
-def _is_file_uri(uri: str) -> bool:
+def is_file_uri(uri: str) -> bool:
+    """A Milvus Lite file (``x.db``), not a server address."""
     return not re.match(r"^([a-z][a-z0-9+.-]*://|unix:)", uri)
 
 
@@ -133,7 +135,7 @@ class MilvusEngine(PassageEngine):
         self._alias = f"{prefix}_live"
         self._manifests = f"{prefix}_manifest"
         self._lite_path: str | None = None
-        if _is_file_uri(self.uri):
+        if is_file_uri(self.uri):
             if not self.uri.endswith(".db"):
                 raise MilvusError(f"Địa chỉ Milvus '{self.uri}' không hợp lệ: dùng tệp Milvus Lite có đuôi .db "
                                   "hoặc máy chủ http://máy:cổng.")
@@ -226,6 +228,9 @@ class MilvusEngine(PassageEngine):
         return target[len(self.prefix) + 1:]
 
     def manifest(self, name: str | None = None) -> dict:
+        """A generation's manifest; by default the one this engine answers from."""
+        if name is None and self._live is None:
+            self.refresh()
         name = name or self._live
         if name is None:
             raise MilvusError(f"Chưa có thế hệ chỉ mục nào trong Milvus tại {self.uri} (tiền tố '{self.prefix}').")
@@ -324,8 +329,9 @@ class MilvusEngine(PassageEngine):
         self.client.create_index(coll, ip)
         self.client.load_collection(coll)
         return {**info, "engine": "milvus", "server_version": str(self.server_version), "passages": n,
-                "dense": {"kind": kind, "metric": "IP", "dimension": dim, **(HNSW_BUILD if kind == "hnsw" else {})},
-                "lexical": {"kind": "milvus-bm25", "analyzer": ANALYZERS[self._analyzer], "term_encoding": "z-escape-v1",
+                "dense": {"kind": kind, "vectors": n, "metric": "IP", "dimension": dim,
+                          **(HNSW_BUILD if kind == "hnsw" else {})},
+                "lexical": {"kind": "milvus-bm25", "passages": n, "analyzer": ANALYZERS[self._analyzer], "term_encoding": "z-escape-v1",
                             "k1": self.k1, "b": self.b},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
