@@ -19,7 +19,7 @@ from ingest.pipeline import collect_files, process_file, sha256_file
 from .catalog.base import Catalog
 from .catalog.sql import SCHEMA_VERSION
 from .errors import Busy
-from .passage_search.base import PassageEngine, batched
+from .passage_search.base import Batches, PassageEngine
 
 __all__ = ["run_ingest", "build_generation", "ingest_lock", "IngestReport", "Progress"]
 
@@ -70,7 +70,7 @@ def build_generation(catalog: Catalog, engine: PassageEngine, embedder_info: dic
     counts = catalog.counts(None)
     info = {"schema_version": SCHEMA_VERSION, "data_version": version, "embedder": embedder_info,
             "documents": counts["documents"], "passages": counts["passages"]}
-    name = engine.write_generation(batched(catalog.generation_rows(embedder_info["dimension"])), info)
+    name = engine.write_generation(Batches(lambda: catalog.generation_rows(embedder_info["dimension"])), info)
     engine.switch(name)
     # documents retired before the replaced generation was built are needed by no kept generation
     catalog.purge(engine.manifest(previous).get("data_version", -1) if previous else version)
