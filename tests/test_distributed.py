@@ -337,3 +337,16 @@ def test_unreachable_engines_are_named_without_the_password_and_nothing_is_recor
     with pytest.raises(Unavailable) as e:
         Library(tmp_path / "c").search(ANYONE, "dân vận")
     assert re.search(rf"postgresql://vanban:\*\*\*@127\.0\.0\.1:{port}/vanban", e.value.message)
+
+
+def test_a_catalogue_connection_dropped_by_postgresql_is_opened_again(indexes):
+    """A restart or fail-over of PostgreSQL drops the library's connection: the next read reconnects."""
+    import psycopg
+
+    b = indexes("postgres")
+    before = _hits(b.lib.search(ANYONE, QUERIES[0], k=5))
+    with psycopg.connect(b.deployment.catalog, autocommit=True) as admin:
+        dropped = admin.execute("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
+                                "WHERE application_name = 'vanban' AND datname = current_database()").fetchone()[0]
+    assert dropped >= 1
+    assert _hits(b.lib.search(ANYONE, QUERIES[0], k=5)) == before

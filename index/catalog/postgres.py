@@ -2,8 +2,9 @@
 
 One connection per catalogue in autocommit mode (a read never holds a snapshot open); each write runs
 in one transaction (``_transaction``), so a killed ingest loses at most the file in hand, as with
-SQLite. The connection is shared by the threads of a process behind a lock, and opened again after
-the server dropped it (a restart, a fail-over to a standby behind the same address). A read-only
+SQLite. The connection is shared by the threads of a process behind a lock. When the server drops it
+(a restart, a fail-over to a standby behind the same address or a multi-host URI), a statement outside
+a transaction is retried once on a new connection; inside one, the transaction fails whole. A read-only
 catalogue (the library's) runs every statement with ``default_transaction_read_only``.
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ class PostgresCatalog(SqlCatalog):
         self.readonly = readonly
         self.connect_timeout = connect_timeout
         self._lock = threading.RLock()
+        self._in_tx = 0
         self.db = None
         self.db = self._connection()
         if not readonly:
@@ -74,13 +76,16 @@ class PostgresCatalog(SqlCatalog):
 
     def _execute(self, sql: str, args=()) -> list[dict]:
         with self._lock:
-            try:
-                cur = self._connection().execute(sql, list(args) or None)
-                return cur.fetchall() if cur.description else []
-            except self._pg.errors.UndefinedTable:  # a database opened before its first write
-                raise Unavailable(f"Danh mục {self.location} chưa được dựng: hãy chạy 'python -m ingest' trước.") from None
-            except self._pg.OperationalError as e:
-                raise Unavailable(self._unreachable(e)) from None
+            for attempt in (0, 1):
+                try:
+                    cur = self._connection().execute(sql, list(args) or None)
+                    return cur.fetchall() if cur.description else []
+                except self._pg.errors.UndefinedTable:  # a database opened before its first write
+                    raise Unavailable(f"Danh mục {self.location} chưa được dựng: hãy chạy 'python -m ingest' "
+                                      "trước.") from None
+                except self._pg.OperationalError as e:
+                    if attempt or self._in_tx or not self.db.broken:
+                        raise Unavailable(self._unreachable(e)) from None
 
     def _executemany(self, sql: str, rows) -> None:
         with self._lock:
@@ -93,9 +98,11 @@ class PostgresCatalog(SqlCatalog):
     def _transaction(self):
         """One transaction; nested calls become savepoints of the outer one."""
         with self._lock:
+            self._in_tx += 1
             try:
-                tx = self._connection().transaction()
-                with tx:
+                with self._connection().transaction():
                     yield
             except self._pg.OperationalError as e:
                 raise Unavailable(self._unreachable(e)) from None
+            finally:
+                self._in_tx -= 1
