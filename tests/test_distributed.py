@@ -40,7 +40,9 @@ GROUP = "noi-vu"
 QUERIES = ["phong trào thi đua Dân vận khéo", "dan van kheo", "tiếp công dân giải quyết khiếu nại tố cáo",
            "cải cách hành chính"]
 
-# combination -> what it runs on; the Ray executor (--executor ray) joins as another row
+# combination -> what it runs on: "milvus" (file | server), "postgres", and for the ingest itself "ingest"
+# (run_ingest keyword arguments) and "cli" (`python -m ingest` options): the Ray executor joins as a row
+# {"ingest": {"executor": "ray"}, "cli": ["--executor", "ray"]}
 COMBOS = {
     "local": {},
     "milvus-file": {"milvus": "file"},
@@ -61,10 +63,16 @@ def make_deployment(combo: str, folder: Path, request) -> Deployment:
                       milvus_prefix=name if uri else "vanban")
 
 
-def cli_args(d: Deployment) -> list[str]:
-    """The deployment as `python -m ingest` options."""
+def cli_args(combo: str, d: Deployment) -> list[str]:
+    """The combination's `python -m ingest` options: its deployment and the rest."""
     out = ["--backend", d.engine, "--catalog", d.catalog]
-    return out + (["--milvus-uri", d.milvus_uri, "--milvus-prefix", d.milvus_prefix] if d.milvus_uri else [])
+    return out + (["--milvus-uri", d.milvus_uri, "--milvus-prefix", d.milvus_prefix] if d.milvus_uri else []) \
+        + COMBOS[combo].get("cli", [])
+
+
+def ingest(combo: str, paths, index_dir: Path, embedder, **kw):
+    """run_ingest as the combination runs it."""
+    return run_ingest(paths, index_dir, embedder=embedder, **COMBOS[combo].get("ingest", {}), **kw)
 
 
 @pytest.fixture(scope="session")
@@ -108,9 +116,9 @@ def indexes(request, tmp_path_factory, cached_embedder):
             for p in sorted(CORPUS.iterdir()):
                 shutil.copy(p, (restricted if p.name == RESTRICTED else docs) / p.name)
             dep = make_deployment(combo, folder, request)
-            run_ingest([docs], folder / "idx", embedder=cached_embedder, deployment=dep)
+            ingest(combo, [docs], folder / "idx", cached_embedder, deployment=dep)
             # the second run names no engines: the directory's recorded deployment is used
-            report = run_ingest([restricted], folder / "idx", embedder=cached_embedder, group=GROUP)
+            report = ingest(combo, [restricted], folder / "idx", cached_embedder, group=GROUP)
             assert report.added and not report.failed
             built[combo] = Built(combo, folder / "idx", folder, dep, Library(folder / "idx", embedder=cached_embedder))
         return built[combo]
@@ -240,37 +248,33 @@ def test_incremental_ingest_adds_edits_and_prunes(combo, tmp_path, request, cach
         shutil.copy(CORPUS / n, docs / n)
     dep = make_deployment(combo, tmp_path, request)
 
-    def ingest(prune=False):
-        return run_ingest([docs], idx, embedder=cached_embedder, deployment=dep, prune=prune)
+    def run(prune=False):
+        return ingest(combo, [docs], idx, cached_embedder, deployment=dep, prune=prune)
 
-    def numbers(lib, q="cơ sở dữ liệu dùng chung vùng đệm"):
-        return {r["number"] for r in lib.search(SYSTEM, q, k=20, mode="bm25")["results"]}
-
-    first = ingest()
+    first = run()
     lib = Library(idx, embedder=cached_embedder)
     assert len(first.added) == 2 and lib.stats(SYSTEM)["documents"] == 2
     shutil.copy(CORPUS / names[2], docs / names[2])                          # add
     edited = docs / names[0]                                                  # edit
     edited.write_text(edited.read_text(encoding="utf-8") + "\n\n9. Xây dựng vùng đệm sinh thái thí điểm.",
                       encoding="utf-8")
-    second = ingest()
+    second = run()
     assert second.added == [str(docs / names[2])] and second.updated == [str(edited)]
     assert second.generation != first.generation
     assert lib.stats(SYSTEM)["documents"] == 3 and lib.stats(SYSTEM)["generation"] == second.generation
     hit = lib.search(SYSTEM, "vùng đệm sinh thái thí điểm", k=1, mode="bm25")["results"][0]
     assert hit["number"] == "1321/UBND-KGVX" and "vùng đệm sinh thái" in hit["text"]
     (docs / names[1]).unlink()                                                # prune
-    third = ingest(prune=True)
+    third = run(prune=True)
     assert third.removed == [str(docs / names[1])]
     assert _numbers(lib.documents(SYSTEM)["documents"]) == ["1321/UBND-KGVX", "2071/UBND-NC"]
     for mode in ("hybrid", "bm25", "dense"):
         assert "5500/UBND-KGVX" not in {r["number"] for r in lib.search(SYSTEM, "dân vận khéo", k=50, mode=mode)["results"]}
-    assert "5500/UBND-KGVX" not in numbers(lib)
     # the engine keeps the live generation and the one before it, nothing else
     assert lib.engine.generations() == [second.generation, third.generation]
     assert lib.engine.manifest()["data_version"] == lib.data_version
-    again = ingest()
-    assert len(again.unchanged) == 2 and again.generation == third.generation
+    fourth = run()
+    assert len(fourth.unchanged) == 2 and fourth.generation == third.generation
     lib.close()
 
 
@@ -287,13 +291,13 @@ def test_an_ingest_killed_after_its_first_commit_loses_nothing(combo, tmp_path, 
     for n in names[:2]:
         shutil.copy(CORPUS / n, docs / n)
     dep = make_deployment(combo, tmp_path, request)
-    run_ingest([docs], idx, embedder=cached_embedder, deployment=dep)
+    ingest(combo, [docs], idx, cached_embedder, deployment=dep)
     catalog = open_catalog(idx, readonly=True)
     version = catalog.data_version
     shutil.copy(CORPUS / names[2], docs / names[2])                      # a file added, one edited
     with open(docs / names[0], "a", encoding="utf-8") as fh:
         fh.write("\n\n9. Bổ sung: đẩy mạnh chuyển đổi số.")
-    proc = subprocess.Popen(ingest_cmd(docs, idx, *cli_args(dep)), cwd=REPO, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(ingest_cmd(docs, idx, *cli_args(combo, dep)), cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
         while catalog.data_version == version:
@@ -306,7 +310,7 @@ def test_an_ingest_killed_after_its_first_commit_loses_nothing(combo, tmp_path, 
         catalog.close()
     state = check_index(idx, cached_embedder)
     assert state["store"] == "ok" and state["generation"] == "g000001" and state["search"], state
-    assert run_ingest([docs], idx, embedder=cached_embedder, prune=True).generation == "g000002"
+    assert ingest(combo, [docs], idx, cached_embedder, prune=True).generation == "g000002"
     assert check_final(docs, idx, cached_embedder)["documents"] == 3
     assert Deployment.load(idx) == dep
 
