@@ -60,7 +60,8 @@ class MilvusError(Unavailable):
 
 def term_id(term: str) -> int:
     """The sparse dimension of a term: 32 bits of its BLAKE2b hash. Terms that collide inside one generation
-    get free dimensions recorded in its manifest (``lexical.collisions``)."""
+    get free dimensions recorded in its manifest (``lexical.collisions``). A query term the generation does
+    not hold matches nothing, unless its hash happens to be an indexed term's (odds: terms / 2^32)."""
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "little") % _DIMS
 
 
@@ -415,7 +416,8 @@ class MilvusEngine(PassageEngine):
             self.refresh()
         collisions = self._live_manifest.get("lexical", {}).get("collisions", {})
         query: Counter = Counter(collisions.get(t, term_id(t)) for t in terms)  # bm25s counts a repeated term again
-        hits = self._search({d: float(c) for d, c in query.items()}, "sparse", k, flt, {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
+        hits = self._search({d: float(c) for d, c in query.items()}, "sparse", k, flt,
+                            {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
         return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
 
     def close(self) -> None:
