@@ -21,7 +21,7 @@ from ingest.pipeline import R_FAILED_BEFORE, R_UNEXPECTED, collect_files, proces
 from .catalog.base import Catalog
 from .catalog.sql import SCHEMA_VERSION
 from .errors import Busy
-from .passage_search.base import PassageEngine, batched
+from .passage_search.base import Batches, PassageEngine
 
 __all__ = ["run_ingest", "build_generation", "ingest_lock", "IngestReport", "Progress"]
 
@@ -74,7 +74,7 @@ def build_generation(catalog: Catalog, engine: PassageEngine, embedder_info: dic
     counts = catalog.counts(None)
     info = {"schema_version": SCHEMA_VERSION, "data_version": version, "embedder": embedder_info,
             "documents": counts["documents"], "passages": counts["passages"]}
-    name = engine.write_generation(batched(catalog.generation_rows(embedder_info["dimension"])), info)
+    name = engine.write_generation(Batches(lambda: catalog.generation_rows(embedder_info["dimension"])), info)
     engine.switch(name)
     # documents retired before the replaced generation was built are needed by no kept generation
     catalog.purge(engine.manifest(previous).get("data_version", -1) if previous else version)
@@ -106,10 +106,9 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
     report = IngestReport()
     paths = list(paths)
     files, report.skipped = collect_files(paths)
-    deployment = deployment or Deployment.load(index_dir)
+    deployment = deployment or Deployment.recorded(index_dir) or Deployment()
     with ingest_lock(index_dir):
-        if not deployment.is_local:
-            deployment.save(index_dir)
+        deployment.check_change(index_dir, rebuild)
         catalog = open_catalog(index_dir, deployment)
         engine = open_engine(index_dir, deployment, kind=index_kind)
         try:
@@ -141,6 +140,8 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
                     progress("index", 1, 1, "")
             else:
                 report.generation = current
+            if deployment != Deployment.load(index_dir):
+                deployment.save(index_dir)  # only now that its engines hold a complete generation
             catalog.audit(actor, "ingest", {"paths": [str(p) for p in paths], "group": group, "prune": prune,
                                             "rebuild": rebuild, "added": len(report.added),
                                             "updated": len(report.updated), "removed": report.removed,
