@@ -1,0 +1,70 @@
+"""The executor interface: who does the per-file work of an ingest (load, clean, metadata, references,
+chunking, segmentation, embedding). The writer in ``index.build`` stays one: it takes results in file
+order and commits each file in its own transaction, whatever executor produced them."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ingest.model import Document, IngestError
+from ingest.pipeline import process_file
+
+__all__ = ["Executor", "FileTask", "FileResult", "process_one"]
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """One file to understand: its catalogue key (the resolved path), content hash and size."""
+    key: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class FileResult:
+    """What the writer commits for one file: a document with one vector per passage, or the reason
+    it failed (Vietnamese, user-facing). ``embedder`` names the model that made the vectors."""
+    key: str
+    doc: Document | None = None
+    vectors: np.ndarray | None = None
+    error: str | None = None
+    embedder: str | None = None
+
+
+def process_one(task: FileTask, embedder) -> FileResult:
+    """The per-file work, the same in every executor: ``ingest.pipeline.process_file``, then embed."""
+    try:
+        doc = process_file(task.key, task.sha256, task.size)
+        vectors = embedder.embed_passages([p.clean for p in doc.passages])
+    except IngestError as e:
+        return FileResult(task.key, error=e.reason)
+    except Exception as e:  # a bug or an unexpected file: report it, keep the run going
+        return FileResult(task.key, error=f"lỗi không mong đợi khi xử lý tệp: {type(e).__name__}: {e}")
+    return FileResult(task.key, doc=doc, vectors=vectors, embedder=embedder.name)
+
+
+class Executor(ABC):
+    """Runs the per-file work and the embedding of stored passages; never writes the catalogue."""
+
+    name: str
+
+    @abstractmethod
+    def process(self, tasks: list[FileTask], embedder) -> Iterator[FileResult]:
+        """One result per task, in task order, produced lazily (the writer commits each as it comes).
+        ``embedder`` is the writer's; remote workers build their own from ``embedder.config()``."""
+
+    @abstractmethod
+    def embed(self, texts: list[str], embedder, batch: int = 256) -> Iterator[np.ndarray]:
+        """Vectors for ``texts`` in slices of ``batch``, in order, one array per slice."""
+
+    def close(self) -> None:
+        """Release what the executor started (workers, a local cluster)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
