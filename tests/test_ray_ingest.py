@@ -191,3 +191,30 @@ def test_without_ray_installed_the_ray_executor_says_how_to_install_it(monkeypat
     assert "Chưa cài Ray" in e.value.message and "pip install -r requirements-distributed.txt" in e.value.message
     assert e.value.field == "--executor"
     assert dict(os.environ) == before  # the loopback and token variables it set are taken back
+
+
+_LOCAL_RAY = """
+from index.executors.ray_data import RayExecutor
+ex = RayExecutor()
+ray = ex.connect()
+print(sorted({n["NodeManagerAddress"] for n in ray.nodes()}), flush=True)
+input()
+ex.close()
+"""
+
+
+def test_without_ray_address_a_local_ray_starts_on_loopback_only_and_writes_no_token_file(tmp_path):
+    from test_servers import assert_loopback_only
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["HOME"] = str(tmp_path)  # where Ray would write ~/.ray/auth_token
+    proc = subprocess.Popen([sys.executable, "-c", _LOCAL_RAY], cwd=REPO, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip() == "['127.0.0.1']", proc.stderr.read()[-2000:] if not line else line
+        assert_loopback_only(proc.pid)  # the GCS, raylet and agents it started share its process group
+    finally:
+        proc.communicate("\n", timeout=120)
+    assert proc.returncode == 0
+    assert not (tmp_path / ".ray").exists()
