@@ -3,6 +3,7 @@ chunking, segmentation, embedding). The writer in ``index.build`` stays one: it 
 order and commits each file in its own transaction, whatever executor produced them."""
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Iterator
@@ -26,24 +27,28 @@ class FileTask:
 @dataclass
 class FileResult:
     """What the writer commits for one file: a document with one vector per passage, or the reason
-    it failed (Vietnamese, user-facing). ``embedder`` names the model that made the vectors."""
+    it failed (Vietnamese, user-facing). ``embedder`` names the model that made the vectors;
+    ``seconds`` is the worker's time on the file (what per-worker rates are measured from)."""
     key: str
     doc: Document | None = None
     vectors: np.ndarray | None = None
     error: str | None = None
     embedder: str | None = None
+    seconds: float = 0.0
 
 
 def process_one(task: FileTask, embedder) -> FileResult:
     """The per-file work, the same in every executor: ``ingest.pipeline.process_file``, then embed."""
+    t0 = time.perf_counter()
     try:
         doc = process_file(task.key, task.sha256, task.size)
         vectors = embedder.embed_passages([p.clean for p in doc.passages])
     except IngestError as e:
-        return FileResult(task.key, error=e.reason)
+        return FileResult(task.key, error=e.reason, seconds=time.perf_counter() - t0)
     except Exception as e:  # a bug or an unexpected file: report it, keep the run going
-        return FileResult(task.key, error=f"lỗi không mong đợi khi xử lý tệp: {type(e).__name__}: {e}")
-    return FileResult(task.key, doc=doc, vectors=vectors, embedder=embedder.name)
+        return FileResult(task.key, error=f"lỗi không mong đợi khi xử lý tệp: {type(e).__name__}: {e}",
+                          seconds=time.perf_counter() - t0)
+    return FileResult(task.key, doc=doc, vectors=vectors, embedder=embedder.name, seconds=time.perf_counter() - t0)
 
 
 class Executor(ABC):

@@ -4,17 +4,20 @@ the embedder once (a callable class in ``map_batches``). Results come back in fi
 it arrives and a killed run loses at most the files the workers hold.
 
 Where the work runs: ``RAY_ADDRESS`` (``host:port`` of a running cluster, or ``auto``), else a Ray
-started for this run on this machine and stopped after it. A local Ray listens on 127.0.0.1 only
-(Ray on Linux otherwise advertises the machine's outward address) and gets a fresh auth token in the
-environment rather than writing ~/.ray/auth_token. Workers on a cluster need this project and its
-requirements installed (the same Python environment as the driver).
+started for this run on this machine and stopped after it (its logs in a temporary folder removed
+with it). A local Ray listens on 127.0.0.1 only (Ray on Linux otherwise advertises the machine's
+outward address) and gets a fresh auth token in the environment rather than writing
+~/.ray/auth_token. On a cluster every node needs this project and its requirements installed (the
+driver's Python environment) and the files at the same paths (shared storage): workers read them.
 """
 from __future__ import annotations
 
 import os
 import pickle
 import secrets
+import shutil
 import socket
+import tempfile
 from typing import Iterator
 
 import numpy as np
@@ -70,6 +73,7 @@ class RayExecutor(Executor):
         self._owned = False       # we called ray.init, so we call ray.shutdown
         self._env: dict = {}      # variables we set, restored on close
         self._cluster_flag = None  # ray_constants.ENABLE_RAY_CLUSTER before we turned it off
+        self._temp: str | None = None  # a local Ray's sessions and logs, removed on close
         self.sent = 0             # files handed to Ray (for tests and the bench)
 
     # -- connection --------------------------------------------------------------------------------
@@ -116,8 +120,9 @@ class RayExecutor(Executor):
                                   "hoặc bỏ RAY_ADDRESS để chạy Ray cục bộ.", field="RAY_ADDRESS") from None
         try:
             if address is None:
+                self._temp = tempfile.mkdtemp(prefix="vanban-ray-")
                 ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False,
-                         log_to_driver=False, logging_level="WARNING")
+                         log_to_driver=False, logging_level="WARNING", _temp_dir=self._temp)
             else:
                 ray.init(address=address, log_to_driver=False, logging_level="WARNING")
         except Exception as e:  # ConnectionError, AuthenticationError, a failed local start
@@ -135,6 +140,9 @@ class RayExecutor(Executor):
             from ray._private import ray_constants
             ray_constants.ENABLE_RAY_CLUSTER = self._cluster_flag
         self._ray, self._owned, self._cluster_flag = None, False, None
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = None
         for k, v in self._env.items():
             if v is None:
                 os.environ.pop(k, None)
