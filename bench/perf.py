@@ -198,11 +198,12 @@ def _recording(inner):
         name = inner.name
 
         def __init__(self):
-            self.got: list[tuple[float, int, float]] = []  # (perf_counter, passages, worker seconds)
+            # (perf_counter, passages, worker wall seconds, worker CPU seconds)
+            self.got: list[tuple[float, int, float, float]] = []
 
         def process(self, tasks, embedder):
             for r in inner.process(tasks, embedder):
-                self.got.append((time.perf_counter(), len(r.doc.passages) if r.doc else 0, r.seconds))
+                self.got.append((time.perf_counter(), len(r.doc.passages) if r.doc else 0, r.seconds, r.cpu_seconds))
                 yield r
 
         def embed(self, texts, embedder, batch=256):
@@ -214,8 +215,9 @@ def _recording(inner):
 def executor_bench(files: list[Path], embedder, work: Path, workers: int | None = None, log=print) -> list[dict]:
     """The same files into fresh indexes through the local loop, then through Ray Data workers (a local
     Ray started for the run, or the cluster at RAY_ADDRESS). Wall passages/s include everything a user
-    waits for (Ray start-up, each worker loading the embedder); the per-worker rate is passages over the
-    workers' own time on the files, the figure to multiply by N workers."""
+    waits for (Ray start-up, each worker loading the embedder); the per-worker rates are passages over the
+    workers' own wall time on the files and over their CPU time (every thread), the figures to multiply
+    by N workers. On a shared machine wall rates follow the load (printed); CPU rates much less."""
     from index.build import run_ingest
     from index.executors import LocalExecutor
     from index.executors.ray_data import RayExecutor
@@ -223,6 +225,7 @@ def executor_bench(files: list[Path], embedder, work: Path, workers: int | None 
     for name in ("local", "ray"):
         inner = LocalExecutor() if name == "local" else RayExecutor(workers=workers)
         rec = _recording(inner)
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         pool = 1
         if name == "ray":
@@ -233,17 +236,21 @@ def executor_bench(files: list[Path], embedder, work: Path, workers: int | None 
         finally:
             inner.close()
         wall_s = time.perf_counter() - t0
-        n = sum(p for _, p, _ in rec.got)
-        busy = sum(s for _, _, s in rec.got)
+        n = sum(g[1] for g in rec.got)
+        busy, cpu = sum(g[2] for g in rec.got), sum(g[3] for g in rec.got)
         first = rec.got[0][0] - t0 if rec.got else float("nan")
-        row = {"executor": name, "workers": pool, "threads_per_worker": "all cores" if name == "local" else 1,
+        row = {"executor": name, "workers": pool, "threads_per_worker": os.cpu_count() if name == "local" else 1,
                "files": len(files), "failed": len(report.failed), "passages": n, "wall_s": wall_s,
                "passages_per_s": n / wall_s, "startup_s": start_s, "first_file_s": first,
-               "per_worker_passages_per_s": n / busy if busy else float("nan")}
+               "per_worker_passages_per_s": n / busy if busy else float("nan"),
+               "passages_per_cpu_s": n / cpu if cpu else float("nan"),
+               "load_average": [round(load0, 1), round(os.getloadavg()[0], 1)]}
         rows.append(row)
         log(f"ingest --executor {name}: {len(files)} files, {n} passages, {pool} worker(s): {wall_s:.1f}s wall -> "
             f"{row['passages_per_s']:.1f} passages/s; start-up {start_s:.1f}s, first file committed at {first:.1f}s; "
-            f"per worker {row['per_worker_passages_per_s']:.1f} passages/s of its own time")
+            f"per worker {row['per_worker_passages_per_s']:.1f} passages/s of its own time, "
+            f"{row['passages_per_cpu_s']:.1f} passages per CPU-second; load average {load0:.1f} -> "
+            f"{os.getloadavg()[0]:.1f}")
     local, ray = rows
     log(f"ray / local wall rate: {ray['passages_per_s'] / local['passages_per_s']:.2f} "
         f"({ray['workers']} Ray workers of 1 thread vs one process using every core)")

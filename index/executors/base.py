@@ -28,27 +28,30 @@ class FileTask:
 class FileResult:
     """What the writer commits for one file: a document with one vector per passage, or the reason
     it failed (Vietnamese, user-facing). ``embedder`` names the model that made the vectors;
-    ``seconds`` is the worker's time on the file (what per-worker rates are measured from)."""
+    ``seconds`` and ``cpu_seconds`` are the worker's wall and CPU time on the file (what per-worker
+    rates are measured from; CPU time counts every thread of the worker's process)."""
     key: str
     doc: Document | None = None
     vectors: np.ndarray | None = None
     error: str | None = None
     embedder: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def process_one(task: FileTask, embedder) -> FileResult:
     """The per-file work, the same in every executor: ``ingest.pipeline.process_file``, then embed."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         doc = process_file(task.key, task.sha256, task.size)
         vectors = embedder.embed_passages([p.clean for p in doc.passages])
+        result = FileResult(task.key, doc=doc, vectors=vectors, embedder=embedder.name)
     except IngestError as e:
-        return FileResult(task.key, error=e.reason, seconds=time.perf_counter() - t0)
+        result = FileResult(task.key, error=e.reason)
     except Exception as e:  # a bug or an unexpected file: report it, keep the run going
-        return FileResult(task.key, error=f"lỗi không mong đợi khi xử lý tệp: {type(e).__name__}: {e}",
-                          seconds=time.perf_counter() - t0)
-    return FileResult(task.key, doc=doc, vectors=vectors, embedder=embedder.name, seconds=time.perf_counter() - t0)
+        result = FileResult(task.key, error=f"lỗi không mong đợi khi xử lý tệp: {type(e).__name__}: {e}")
+    result.seconds, result.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    return result
 
 
 class Executor(ABC):
