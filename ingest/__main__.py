@@ -1,4 +1,4 @@
-"""python -m ingest PATH... --index-dir DIR [--prune] [--json]
+"""python -m ingest PATH... --index-dir DIR [--prune] [--json] [--executor local|ray]
                  [--backend milvus --milvus-uri URI] [--catalog postgresql://…]
 
 Bring the index up to date with the given files and folders (PDF, DOCX, TXT, MD); ``DESCRIPTION``
@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="nhúng lại mọi đoạn (khi đổi bộ nhúng hoặc đổi cấu hình triển khai)")
     parser.add_argument("--index-kind", choices=["auto", "flat", "hnsw"], default="auto",
                         help="loại chỉ mục FAISS (auto: chính xác tới 50.000 đoạn, HNSW từ đó trở lên)")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="nơi xử lý từng tệp (đọc, làm sạch, siêu dữ liệu, trích dẫn, chia đoạn, tách từ, nhúng): "
+                             "local (mặc định, trong tiến trình này) hoặc ray (các lô Ray Data trên Ray cục bộ, "
+                             "hoặc cụm tại $RAY_ADDRESS); tiến trình này vẫn là nơi duy nhất ghi chỉ mục")
     parser.add_argument("--json", action="store_true", help="in tóm tắt dạng một đối tượng JSON")
     parser.add_argument("--quiet", action="store_true", help="không hiện thanh tiến trình")
     deployment_args(parser)
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         lib = Library(args.index_dir or settings().index_dir)
         report = lib.ingest(SYSTEM, args.paths, group=args.group, prune=args.prune, embedder_config=cfg,
                             rebuild=args.rebuild, index_kind=args.index_kind, progress=_Bar(not args.quiet),
-                            deployment=deployment)
+                            deployment=deployment, executor=args.executor)
     except VanbanError as e:
         print(f"Lỗi: {e}", file=sys.stderr)
         return e.exit_code
