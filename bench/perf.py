@@ -375,13 +375,22 @@ def _size(p: Path) -> int:
 
 
 def disk_bytes(index_dir: Path) -> dict:
-    """Bytes of the catalogue and of the live generation: FAISS + BM25 files, or a Milvus Lite file's folder."""
+    """Bytes of the catalogue and of the live generation: FAISS + BM25 files, or the live collection's folder
+    in a Milvus Lite file (not the previous generation, which both engines keep for readers still on it)."""
     from index.deployment import Deployment
+    from index.passage_search.factory import open_engine
     from index.passage_search.local import current_generation
     out = {"store": _size(index_dir / "store.sqlite")}
     deployment = Deployment.load(index_dir)
+    if deployment.engine == "milvus" and Path(deployment.milvus_uri).exists():  # a server's disk is not ours to see
+        engine = open_engine(index_dir)
+        try:
+            live = engine.current()
+        finally:
+            engine.close()
+        return {**out, "milvus": _size(Path(deployment.milvus_uri) / "collections" / f"{deployment.milvus_prefix}_{live}")}
     if deployment.engine == "milvus":
-        return {**out, "milvus": _size(Path(deployment.milvus_uri))}
+        return out
     gen = index_dir / "generations" / current_generation(index_dir)
     return {**out, "faiss": _size(gen / "dense.faiss"), "bm25": _size(gen / "bm25")}
 
