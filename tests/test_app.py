@@ -95,6 +95,16 @@ def test_a_filter_that_excludes_everything_explains_and_offers_to_clear_it(monke
     assert at.success[0].value.startswith("2 văn bản trích dẫn")
 
 
+def test_a_question_the_index_cannot_answer_shows_related_passages_apart(monkeypatch, corpus_index):
+    at = _ask(_app(monkeypatch, corpus_index).run(), "xyzzy qwpl zzkrr blorft 9999")
+    assert not at.success
+    assert at.warning[0].value == "Không tìm thấy câu trả lời trong các văn bản đã nạp."
+    assert [h.value for h in at.subheader][0].startswith("Có thể liên quan (")
+    cards = [m.value for m in at.markdown if m.value.startswith('<div class="vb-card">')]
+    assert cards and not any('class="ans' in c for c in cards)  # nothing marked as the answer
+    assert "Trả lời" not in [h.value for h in at.subheader]
+
+
 def test_an_unknown_number_gets_a_message_and_a_suggestion_without_diacritics(monkeypatch, corpus_index):
     at = _ask(_app(monkeypatch, corpus_index).run(), "Ai ký công văn 9999/UBND-KGVX?")
     assert at.warning[0].value == "Không tìm thấy văn bản “9999/UBND-KGVX” trong chỉ mục."
