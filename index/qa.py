@@ -196,8 +196,7 @@ def _ask(s: Searcher, q: Query, base: dict, question: str, k: int, filters: Filt
     if parsed and not filters.empty() and not s.allowed_passages(filters):
         # the question names a province / year / type that no document has: say so, show the nearest
         note = A.filter_message(filters.province, filters.year_from, filters.year_to, filters.doc_type)
-        res = _free_answer(s, question, k, None, base)
-        near = _related(res["passages"] or res["related"])
+        near = _related(s.hydrate(s.retrieve(question, k, "hybrid", None)))
         docs = _unique_docs(near)[:3]
         answer = note + "; các văn bản gần nhất: " + ("; ".join(format_citation(d) for d in docs) or "không có") + "."
         return {**base, "answer": answer, "answered": False, "documents": [], "passages": [], "related": near,

@@ -86,7 +86,7 @@ def test_the_filter_message_names_what_the_question_asked_for():
 def test_the_shipped_abstention_model_records_how_it_was_fitted():
     model = A.load_abstention()
     assert model.features == A.FEATURES
-    assert model.info["command"] == "python -m bench.answers calibrate"
+    assert model.info["command"].startswith("python -m bench.answers calibrate")
     assert 0.0 < model.threshold < 1.0
 
 
