@@ -41,7 +41,7 @@ def answer_corpus_files() -> list[Path]:
 
 
 def build_answer_index(embedder, log=print) -> Path:
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     index_dir = WORK / "index"
     t = time.time()
     report = run_ingest(answer_corpus_files(), index_dir, prune=True, embedder=embedder)
@@ -50,6 +50,20 @@ def build_answer_index(embedder, log=print) -> Path:
     log(f"index {index_dir}: {len(report.added) + len(report.updated)} new, {len(report.unchanged)} unchanged, "
         f"{time.time() - t:.1f}s")
     return index_dir
+
+
+def _reader(index_dir: Path, embedder):
+    """(library, reader as an administrator) over an index directory."""
+    from index.access import SYSTEM
+    from index.library import Library
+    lib = Library(index_dir, embedder=embedder)
+    return lib, lib.reader(SYSTEM)
+
+
+def _idf(lexical, terms: list[str]):
+    """answer.term_idf over a bench LexicalIndex (the library asks its engine's term_df the same way)."""
+    from index.answer import term_idf
+    return term_idf(len(lexical.ids), lexical.term_df(terms))
 
 
 def load_labels(path: Path = LABELS) -> list[dict]:
@@ -72,8 +86,7 @@ def run_eval(embedder, k: int = 5, index_dir: Path | None = None, log=print) -> 
     ``index_dir``: an existing index of the same files to read (nothing ingested), e.g. a copy for
     measuring another version of the code."""
     from index.qa import ask
-    from index.search import Searcher
-    s = Searcher(index_dir or build_answer_index(embedder, log), embedder=embedder)
+    lib, s = _reader(index_dir or build_answer_index(embedder, log), embedder)
     rows, per = load_labels(), []
     t = time.time()
     for r in rows:
@@ -86,7 +99,7 @@ def run_eval(embedder, k: int = 5, index_dir: Path | None = None, log=print) -> 
                     "confidence": res.get("confidence"), "document_ok": doc_ok, "words_ok": words_ok,
                     "correct": bool(r["answerable"] and doc_ok and words_ok), "answer": res["answer"],
                     "document": top["document"]["path"] if top else None, "evidence": res.get("evidence")})
-    s.close()
+    lib.close()
     pos = [p for p in per if p["answerable"]]
     neg = [p for p in per if not p["answerable"]]
     answered = [p for p in per if p["answered"]]
@@ -124,8 +137,7 @@ def run_latency(embedder, budgets=(0, 2, 3), log=print) -> dict:
     """p50/p95 of search and ask over the answer index, each pass cold (query and unit caches cleared)."""
     import index.answer as A
     from index.qa import ask
-    from index.search import Searcher
-    s = Searcher(build_answer_index(embedder, log), embedder=embedder)
+    lib, s = _reader(build_answer_index(embedder, log), embedder)
     qs = [r["question"] for r in load_labels()]
     for q in qs[:5]:  # load models, tokenizers and the abstention model
         ask(s, q)
@@ -143,7 +155,7 @@ def run_latency(embedder, budgets=(0, 2, 3), log=print) -> dict:
             fn(q)
             ts.append((time.perf_counter() - t) * 1000)
         return {"p50_ms": float(np.percentile(ts, 50)), "p95_ms": float(np.percentile(ts, 95))}
-    out = {"passages": s.store.counts()["passages"], "queries": len(qs),
+    out = {"passages": s.catalog.counts()["passages"], "queries": len(qs),
            "search": timed(lambda q: s.search(q, 10, "hybrid")), "embed query": timed(embedder.embed_query)}
     saved = A.EMBED_UNITS
     try:
@@ -156,7 +168,7 @@ def run_latency(embedder, budgets=(0, 2, 3), log=print) -> dict:
     for k, v in out.items():
         if isinstance(v, dict):
             log(f"  {k:<24} {v['p50_ms']:7.1f} / {v['p95_ms']:7.1f}")
-    s.close()
+    lib.close()
     return out
 
 
@@ -171,19 +183,18 @@ def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
     """The sample corpus alone (corpus/): the issue's questions must abstain, the seed questions answer."""
     from index.answer import load_abstention
     import index.answer as A
+    from index.build import run_ingest
     from index.qa import ask
-    from index.search import Searcher
-    from ingest.pipeline import run_ingest
     if model_path:
         A._MODEL[:] = [load_abstention(model_path)]
     index_dir = WORK / "seeds-index"
     run_ingest([REPO / "corpus"], index_dir, prune=True, embedder=embedder)
-    s = Searcher(index_dir, embedder=embedder)
+    lib, s = _reader(index_dir, embedder)
     seeds = [q["question"] for q in ds.seed_questions() if q["kind"] == "passage"]
     written = [u["question"] for u in map(json.loads, filter(str.strip, UNANSWERABLE.read_text(encoding="utf-8")
                                                               .splitlines())) if int(u["id"][1:]) % 2]  # held-out half
     out = {"issue_abstained": 0, "seeds_answered": 0, "written_abstained": 0}
-    log(f"\nsample corpus ({s.store.counts()['passages']} passages):")
+    log(f"\nsample corpus ({s.catalog.counts()['passages']} passages):")
     for kind, qs in (("issue", ISSUE_QUESTIONS), ("seed", seeds), ("written", written)):
         for q in qs:
             r = ask(s, q)
@@ -194,7 +205,7 @@ def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
                 log(f"  [{kind}] {'answered' if r['answered'] else 'abstained'} {conf}{q[:70]}")
     log(f"  issue questions abstained {out['issue_abstained']}/{len(ISSUE_QUESTIONS)}, seed questions answered "
         f"{out['seeds_answered']}/{len(seeds)}, written unanswerable abstained {out['written_abstained']}/{len(written)}")
-    s.close()
+    lib.close()
     return out
 
 
@@ -211,8 +222,9 @@ class CachedPassages:
 
     def __init__(self, name: str, embedder):
         import hashlib
-        from index.dense import DenseIndex
-        from index.lexical import LexicalIndex
+        from index.lexical import analyze
+        from index.passage_search.bm25 import LexicalIndex
+        from index.passage_search.dense import DenseIndex
         from ingest.chunking import MAX_CHARS
         folder = ds.CACHE / f"{name}-{TITLE}"
         pfile = folder / f"passages-c{MAX_CHARS}.json"
@@ -231,7 +243,8 @@ class CachedPassages:
         vectors = np.asarray(mat[[row[hashes[i]] for i in keep]], dtype=np.float32)
         ids = np.arange(len(self.passages), dtype=np.int64)
         self.dense = DenseIndex.build(ids, vectors, "flat")
-        self.lexical = LexicalIndex.build(ids, [p["tokens"] for p in self.passages])
+        self.terms = [analyze(p["tokens"]) for p in self.passages]
+        self.lexical = LexicalIndex.build(ids, self.terms)
 
 
 class _Masked:
@@ -239,12 +252,12 @@ class _Masked:
     other passages, BM25 rebuilt over them (so IDF and the vocabulary are those of the smaller index)."""
 
     def __init__(self, pidx, removed_laws: frozenset[str]):
-        from index.lexical import LexicalIndex
+        from index.passage_search.bm25 import LexicalIndex
         self.pidx = pidx
         keep = [i for i, p in enumerate(pidx.passages) if p["key"].split("#")[0] not in removed_laws]
         self.allowed = set(keep) if removed_laws else None
         self.lexical = pidx.lexical if not removed_laws else LexicalIndex.build(
-            np.array(keep, dtype=np.int64), [pidx.passages[i]["tokens"] for i in keep])
+            np.array(keep, dtype=np.int64), [pidx.terms[i] for i in keep])
 
 
 def question_features(question: str, pidx, masked: _Masked, embedder) -> dict:
@@ -252,7 +265,8 @@ def question_features(question: str, pidx, masked: _Masked, embedder) -> dict:
     of each method), fusion, answering sentence and evidence."""
     from index import answer as A
     from index.lexical import analyze_query
-    from index.search import CANDIDATES, DENSE_WEIGHT, NO_DIACRITICS_DENSE_WEIGHT, fuse, has_diacritics
+    from index.search import CANDIDATES, DENSE_WEIGHT, NO_DIACRITICS_DENSE_WEIGHT, fuse
+    from vn.text import has_diacritics
     qvec = embedder.embed_query(question)
     dense = pidx.dense.search(qvec, CANDIDATES, masked.allowed)
     bm25 = masked.lexical.search(analyze_query(question), CANDIDATES)
@@ -260,11 +274,11 @@ def question_features(question: str, pidx, masked: _Masked, embedder) -> dict:
     top = [h.passage_id for h in fuse(dense, bm25, w)[:5]]
     hits = [{"text": pidx.passages[i]["clean"]} for i in top]
     raw = dict(dense)
-    weights = A.question_weights(question, lambda terms: A.bm25_idf(masked.lexical.retriever, terms)[0])
+    weights = A.question_weights(question, lambda terms: _idf(masked.lexical, terms)[0])
     choice = A.choose_sentence(question, hits, qvec, embedder, {j: raw[i] for j, i in enumerate(top) if i in raw},
                                weights=weights)
     terms = A.query_terms(question)
-    idf, missing = A.bm25_idf(masked.lexical.retriever, terms)
+    idf, missing = _idf(masked.lexical, terms)
     answer_pid = top[choice.passage] if choice else None
     ev = A.evidence(terms, idf, missing, dense, bm25, answer_pid,
                     {i: A.passage_term_set(pidx.passages[i]["tokens"]) for i in top},
@@ -276,11 +290,12 @@ def collect(name: str, embedder, log=print) -> list[dict]:
     """Feature rows for one ALQAC set: each question over its laws (answerable), the same question with
     its gold laws removed (unanswerable), every third question also without diacritics, and the
     written out-of-domain and nonsense questions (unanswerable). Cached in bench/cache/answers/."""
-    from ingest.normalize import fold
     from index.answer import FEATURES
-    cache_file = WORK / f"features-{name}-{TITLE}.json"
-    cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
+    from vn.text import fold
     pidx = CachedPassages(name, embedder)
+    # keyed by the passages read: the shared vector cache grows while other benchmarks embed
+    cache_file = WORK / f"features-{name}-{TITLE}-{len(pidx.passages)}.json"
+    cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
     questions = ds.load_questions(name, "train")
     # a question whose gold article lost a passage (vector not cached) is left out
     skipped = [q for q in questions if q.relevant & pidx.dropped_keys]
@@ -458,7 +473,7 @@ def run_tune_sentence(embedder, log=print) -> dict:
         if not any(answer in _norm(A.plain(hits[j]["text"])) for j in good):
             continue
         raw = dict(dense)
-        weights = A.question_weights(q.text, lambda t: A.bm25_idf(pidx.lexical.retriever, t)[0])
+        weights = A.question_weights(q.text, lambda t: _idf(pidx.lexical, t)[0])
         # embed every unit once, so any budget can be replayed from the cache
         texts = [A.plain(h["text"][a:b])[:A.EMBED_CHARS] for h in hits for a, b in A.answer_units(h["text"])]
         if texts:

@@ -26,27 +26,31 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 
-from ingest.normalize import clean, fold
+from ingest.normalize import clean
+from vn.text import fold, has_diacritics
+
+from .errors import InvalidInput
 
 __all__ = ["QuestionError", "check_question", "answer_units", "is_boilerplate_line", "plain",
            "is_deadline_question", "choose_sentence", "Choice", "query_terms", "evidence", "FEATURES",
-           "Abstention", "load_abstention", "filter_message", "type_named", "NOT_FOUND", "bm25_idf"]
+           "Abstention", "load_abstention", "filter_message", "type_named", "NOT_FOUND", "term_idf"]
 
 NOT_FOUND = "Không tìm thấy câu trả lời trong các văn bản đã nạp."
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 
 
-class QuestionError(ValueError):
-    """A question the library cannot take (empty or only whitespace); the front end maps it to a usage error."""
+class QuestionError(InvalidInput):
+    """A question the library cannot take (empty or only whitespace): a usage error (exit 2, HTTP 422)."""
 
 
 def check_question(question) -> str:
     """The question with its whitespace collapsed; raises QuestionError when nothing is left."""
     if not isinstance(question, str):
-        raise QuestionError(f"Câu hỏi phải là chuỗi ký tự, nhận được {type(question).__name__}.")
+        raise QuestionError(f"Câu hỏi phải là chuỗi ký tự, nhận được {type(question).__name__}.", field="question")
     text = " ".join(question.split())
     if not text:
-        raise QuestionError("Câu hỏi trống: hãy nhập nội dung cần tìm (câu hỏi, số hiệu hoặc tên văn bản).")
+        raise QuestionError("Câu hỏi trống: hãy nhập nội dung cần tìm (câu hỏi, số hiệu hoặc tên văn bản).",
+                            field="question")
     return text
 
 
@@ -145,7 +149,7 @@ def answer_units(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=8192)
 def _answer_units(text: str) -> tuple[tuple[int, int], ...]:
-    from ingest.chunking import split_sentences
+    from vn.words import split_sentences
     ct = clean(text)
     c = ct.clean
     spans: list[tuple[int, int]] = []
@@ -231,8 +235,7 @@ _QSTOP = set(("va cua cac la co duoc cho voi trong ve theo tai de nhung mot nay 
 def query_terms(question: str) -> list[str]:
     """Informative analysis terms of a question: its words (or folded syllables when typed without
     diacritics), function and question words left out."""
-    from index.lexical import analyze_query
-    from index.search import has_diacritics
+    from .lexical import analyze_query
     terms = analyze_query(question)
     if has_diacritics(question):
         words = [t for t in terms if not t.startswith("~")]
@@ -399,19 +402,17 @@ FEATURES = ("dense_top1", "dense_margin", "bm25_norm", "coverage_top", "coverage
             "overlap10", "sentence_sim", "n_terms")
 
 
-def bm25_idf(retriever, terms: list[str]) -> tuple[dict[str, float], set[str]]:
-    """IDF of each term in a bm25s index (Lucene form) and the terms missing from its vocabulary."""
-    vocab = retriever.vocab_dict
-    n = int(retriever.scores.get("num_docs", 0)) or 1
-    indptr = retriever.scores["indptr"]
-    idf, missing = {}, set()
-    for t in terms:
-        tid = vocab.get(t)
-        df = 0 if tid is None else int(indptr[tid + 1] - indptr[tid])
-        if df == 0:
+def term_idf(n: int, df: dict[str, int]) -> tuple[dict[str, float], set[str]]:
+    """IDF of each term (Lucene form, as bm25s) from ``PassageEngine.term_df``'s counts over ``n``
+    passages, and the terms no passage holds."""
+    n = n or 1
+    out, missing = {}, set()
+    for t, d in df.items():
+        d = int(d)
+        if d == 0:
             missing.add(t)
-        idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-    return idf, missing
+        out[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+    return out, missing
 
 
 def _coverage(terms: list[str], idf: dict[str, float], have: set[str]) -> float:
@@ -424,7 +425,7 @@ def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: 
              sentence_sim: float | None, k1: float = 1.5) -> dict[str, float]:
     """Abstention features of one question, none of them min-max normalised.
 
-    ``terms``: query_terms(question); ``idf``/``missing``: bm25_idf over them; ``dense``/``bm25``: each
+    ``terms``: query_terms(question); ``idf``/``missing``: term_idf() over them; ``dense``/``bm25``: each
     method's candidates as (passage id, raw score), best first; ``answer_pid``: the passage the answer
     comes from; ``passage_terms``: analysis terms of the top passages (answer_pid's among them);
     ``sentence_sim``: cosine of the question with the answering unit.
@@ -460,7 +461,7 @@ def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: 
 @lru_cache(maxsize=2048)
 def passage_term_set(tokens: str) -> frozenset[str]:
     """Analysis terms of a passage from its stored segmented tokens (cached: top passages recur)."""
-    from index.lexical import analyze
+    from .lexical import analyze
     return frozenset(analyze(tokens))
 
 

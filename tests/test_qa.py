@@ -122,7 +122,7 @@ def test_a_deadline_question_answers_with_the_date_in_plain_text(searcher):
     assert "*" not in r["answer"]
     top = r["passages"][0]
     assert top["number"] == "5500/UBND-KGVX"
-    stored = searcher.store.passages([top["passage_id"]])[top["passage_id"]]["text"]
+    stored = searcher.catalog.passages([top["passage_id"]])[top["passage_id"]]["text"]
     assert top["text"] == stored and "**" in top["text"]  # the passage itself stays quoted exactly
     assert top["text"][top["sentence_start"]:top["sentence_end"]] == top["sentence"]
 

@@ -8,6 +8,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import Unavailable
+
 __all__ = ["Embedder", "EmbedderError", "Progress"]
 
 QUERY_CACHE = 1024  # query vectors kept per embedder (least recently used dropped first)
@@ -16,7 +18,7 @@ Progress = Callable[[int, int], None]
 """Called as progress(done, total) after each batch."""
 
 
-class EmbedderError(Exception):
+class EmbedderError(Unavailable):
     """A backend cannot be created or used; the message says why and how to fix it."""
 
 
