@@ -113,7 +113,10 @@ def run_eval(embedder, k: int = 5, index_dir: Path | None = None, log=print) -> 
                                     max(1, sum(p["answered"] for p in pos))),
          "answered_precision": ap, "answered_recall": ar, "abstained_precision": bp, "abstained_recall": br,
          "seconds": time.time() - t}
-    import index.answer as A
+    try:
+        import index.answer as A
+    except ImportError:  # the code before issue 10 (measuring "before" with --index-dir)
+        A = None
     log(f"\nanswers: {len(pos)} answerable + {len(neg)} unanswerable questions over corpus/ + congbot "
         f"({m['seconds']:.1f}s, k={k}, units embedded per question {getattr(A, 'EMBED_UNITS', '-')})")
     log(f"  answer-sentence accuracy (right document and the expected words; abstaining counts wrong): "
@@ -211,6 +214,7 @@ def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
 
 # -- calibration on ALQAC ---------------------------------------------------------------------------------
 TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --title law); --title changes it
+FEATURES_VERSION = 3  # bumped when index.answer.evidence computes a feature differently (cached rows kept apart)
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
 
 
@@ -278,7 +282,7 @@ def question_features(question: str, pidx, masked: _Masked, embedder) -> dict:
     choice = A.choose_sentence(question, hits, qvec, embedder, {j: raw[i] for j, i in enumerate(top) if i in raw},
                                weights=weights)
     terms = A.query_terms(question)
-    idf, missing = _idf(masked.lexical, terms)
+    idf, missing = _idf(masked.lexical, A.lookup_terms(terms))
     answer_pid = top[choice.passage] if choice else None
     ev = A.evidence(terms, idf, missing, dense, bm25, answer_pid,
                     {i: A.passage_term_set(pidx.passages[i]["tokens"]) for i in top},
@@ -294,7 +298,7 @@ def collect(name: str, embedder, log=print) -> list[dict]:
     from vn.text import fold
     pidx = CachedPassages(name, embedder)
     # keyed by the passages read: the shared vector cache grows while other benchmarks embed
-    cache_file = WORK / f"features-{name}-{TITLE}-{len(pidx.passages)}.json"
+    cache_file = WORK / f"features-v{FEATURES_VERSION}-{name}-{TITLE}-{len(pidx.passages)}.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
     questions = ds.load_questions(name, "train")
     # a question whose gold article lost a passage (vector not cached) is left out

@@ -32,7 +32,7 @@ from vn.text import fold, has_diacritics
 from .errors import InvalidInput
 
 __all__ = ["QuestionError", "check_question", "answer_units", "is_boilerplate_line", "plain",
-           "is_deadline_question", "choose_sentence", "Choice", "query_terms", "evidence", "FEATURES",
+           "is_deadline_question", "choose_sentence", "Choice", "query_terms", "lookup_terms", "evidence", "FEATURES",
            "Abstention", "load_abstention", "filter_message", "type_named", "NOT_FOUND", "term_idf"]
 
 NOT_FOUND = "Không tìm thấy câu trả lời trong các văn bản đã nạp."
@@ -212,6 +212,10 @@ _DEADLINE_CUE = re.compile(r"(trước|chậm nhất|hạn|trước hoặc vào|
 _CITED_DATE = re.compile(r"(?:số|số hiệu)\s+[\w./-]+,?\s+ngày\s+\d", re.I)
 
 
+_DEADLINE_Q_ANY_CASE = re.compile(_DEADLINE_Q_FOLDED.pattern, re.I)
+_WORDISH = re.compile(r"[^\W\d_]{2,}")
+
+
 def is_deadline_question(question: str) -> bool:
     return bool(_DEADLINE_Q.search(question) or _DEADLINE_Q_FOLDED.search(fold(question)))
 
@@ -234,10 +238,14 @@ _QSTOP = set(("va cua cac la co duoc cho voi trong ve theo tai de nhung mot nay 
 
 def query_terms(question: str) -> list[str]:
     """Informative analysis terms of a question: its words (or folded syllables when typed without
-    diacritics), function and question words left out."""
+    diacritics), function and question words left out. A deadline phrase ("thời hạn", "khi nào",
+    "trước ngày") asks for a date, as "ai" asks for a person: the passage answers it with the date,
+    not with the phrase, so it is left out too (unless nothing else is left)."""
     from .lexical import analyze_query
-    terms = analyze_query(question)
-    if has_diacritics(question):
+    diacritics = has_diacritics(question)
+    rest = (_DEADLINE_Q if diacritics else _DEADLINE_Q_ANY_CASE).sub(" ", question)
+    terms = analyze_query(rest if rest.strip() and _WORDISH.search(rest) else question)
+    if diacritics:
         words = [t for t in terms if not t.startswith("~")]
         out = [w for w in words if fold(w) not in _QSTOP and not all(s in _QSTOP for s in fold(w).split("_"))]
     else:
@@ -399,7 +407,22 @@ def choose_sentence(question: str, passages: list[dict], query_vector: np.ndarra
 
 # -- evidence for abstention -------------------------------------------------------------------------------
 FEATURES = ("dense_top1", "dense_margin", "bm25_norm", "coverage_top", "coverage_any", "oov", "agree",
-            "overlap10", "sentence_sim", "n_terms")
+            "overlap10", "sentence_sim")
+# Not a feature: the number of query terms. In the calibration data an ALQAC question and its masked twin
+# have the same terms, so the count only told ALQAC's long questions from the shorter written ones, and
+# it made every short keyword query ("dan van kheo") look unanswerable.
+
+
+def _syllables(term: str) -> list[str]:
+    """The folded syllable terms of a word term ("dân_vận" -> ["~dan", "~van"]); a syllable term is its own."""
+    if term.startswith("~"):
+        return [term]
+    return ["~" + fold(x) for x in term.split("_") if x]
+
+
+def lookup_terms(terms: list[str]) -> list[str]:
+    """What to ask ``term_df`` about for ``evidence``: the query terms and their folded syllables."""
+    return list(dict.fromkeys(t for w in terms for t in [w, *_syllables(w)]))
 
 
 def term_idf(n: int, df: dict[str, int]) -> tuple[dict[str, float], set[str]]:
@@ -415,26 +438,35 @@ def term_idf(n: int, df: dict[str, int]) -> tuple[dict[str, float], set[str]]:
     return out, missing
 
 
-def _coverage(terms: list[str], idf: dict[str, float], have: set[str]) -> float:
-    total = sum(idf[t] for t in terms)
-    return sum(idf[t] for t in terms if t in have) / total if total else 0.0
-
-
 def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: list[tuple[int, float]],
              bm25: list[tuple[int, float]], answer_pid: int | None, passage_terms: dict[int, set[str]],
              sentence_sim: float | None, k1: float = 1.5) -> dict[str, float]:
     """Abstention features of one question, none of them min-max normalised.
 
-    ``terms``: query_terms(question); ``idf``/``missing``: term_idf() over them; ``dense``/``bm25``: each
-    method's candidates as (passage id, raw score), best first; ``answer_pid``: the passage the answer
-    comes from; ``passage_terms``: analysis terms of the top passages (answer_pid's among them);
+    ``terms``: query_terms(question); ``idf``/``missing``: term_idf() over lookup_terms(terms); ``dense``/
+    ``bm25``: each method's candidates as (passage id, raw score), best first; ``answer_pid``: the passage
+    the answer comes from; ``passage_terms``: analysis terms of the top passages (answer_pid's among them);
     ``sentence_sim``: cosine of the question with the answering unit.
+
+    A word is matched when a passage holds it or all of its syllables: the segmenter does not always
+    cut the same words in a short query and in a passage ("dân_vận khéo" / "dân_vận_khéo"). A word no
+    passage holds weighs as its rarest syllable; it is out of vocabulary only when a syllable is too.
     """
+    def absent(w):
+        return w in missing and any(x in missing for x in _syllables(w))
+
+    weight = {w: idf[w] if w not in missing or absent(w) else max(idf[x] for x in _syllables(w)) for w in terms}
+
+    def coverage(have: set[str]) -> float:
+        total = sum(weight.values())
+        got = sum(v for w, v in weight.items() if w in have or all(x in have for x in _syllables(w)))
+        return got / total if total else 0.0
+
     d = [s for _, s in dense]
     top1 = d[0] if d else 0.0
     rest = d[1:20]
     margin = top1 - float(np.mean(rest)) if rest else 0.0
-    max_bm25 = (k1 + 1) * sum(idf.values()) or 1.0
+    max_bm25 = (k1 + 1) * sum(idf[w] for w in terms) or 1.0
     bm25_norm = (bm25[0][1] / max_bm25) if bm25 else 0.0
     have_top = passage_terms.get(answer_pid, set()) if answer_pid is not None else set()
     have_any = set().union(*passage_terms.values()) if passage_terms else set()
@@ -448,13 +480,12 @@ def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: 
         "dense_top1": float(top1),
         "dense_margin": float(margin),
         "bm25_norm": float(min(bm25_norm, 1.0)),
-        "coverage_top": _coverage(terms, idf, have_top),
-        "coverage_any": _coverage(terms, idf, have_any),
-        "oov": len([t for t in terms if t in missing]) / len(terms) if terms else 1.0,
+        "coverage_top": coverage(have_top),
+        "coverage_any": coverage(have_any),
+        "oov": sum(absent(w) for w in terms) / len(terms) if terms else 1.0,
         "agree": agree,
         "overlap10": len(set(dl) & set(bl)) / 10.0,
         "sentence_sim": float(sentence_sim if sentence_sim is not None else top1),
-        "n_terms": math.log1p(len(terms)),
     }
 
 

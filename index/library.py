@@ -192,6 +192,15 @@ class Library:
             raise NotFound(f"Không tìm thấy văn bản mã {doc_id} trong chỉ mục.")
         return similar_documents(r, doc_id, k=k)
 
+    def warm_up(self) -> None:
+        """Load what the first answers need (the word segmenter, the query embedding, the passage indexes,
+        the theme vectors of ``compare``); a front end may call it in a background thread at start so
+        that no first page pays for it."""
+        from .access import ANYONE
+        from .research import load_themes, theme_vectors
+        self.search(ANYONE, "văn bản", k=1)
+        theme_vectors(self.embedder, load_themes())
+
     def passages(self, who: Principal, passage_ids: list[int]) -> list[dict]:
         from .research import passages_detail
         return passages_detail(self.reader(who), passage_ids)
@@ -265,6 +274,17 @@ class Library:
         finally:
             cat.close()
         return token
+
+    def current_principal(self, who: Principal) -> Principal:
+        """The signed-in caller as the account stands now (role and groups changed, or the account removed,
+        since sign-in): a front end that keeps a sign-in across requests checks it with this."""
+        from .users import principal_of
+        if who.is_anonymous:
+            return who
+        user = self.catalog.user(who.name) if who.name else None
+        if user is None:
+            raise Unauthorized("Tài khoản không còn tồn tại; hãy đăng nhập lại.")
+        return principal_of(user)
 
     def audit_log(self, who: Principal, limit: int = 1000) -> list[dict]:
         require_admin(who)

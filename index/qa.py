@@ -212,7 +212,7 @@ def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base
     answered, confidence, ev = True, None, None
     if not named:
         terms = A.query_terms(question)
-        term_idf, missing = idf(terms)
+        term_idf, missing = idf(A.lookup_terms(terms))
         rows = r.catalog.passages([h["passage_id"] for h in hits])
         ev = A.evidence(terms, term_idf, missing, dense, bm25, top["passage_id"],
                         {pid: A.passage_term_set(p["tokens"]) for pid, p in rows.items()}, choice.similarity)

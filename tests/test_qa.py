@@ -105,7 +105,7 @@ def test_nonsense_and_out_of_domain_questions_abstain_and_offer_related_passages
 def test_the_tax_question_of_issue_10_is_not_answered(searcher):
     r = ask(searcher, "Thủ tướng Chính phủ ban hành Nghị định về thuế thu nhập cá nhân năm 2021?")
     assert r["answered"] is False and r["passages"] == []
-    assert r["answer"].startswith("Không có văn bản nào năm 2021; các văn bản gần nhất:")
+    assert r["answer"].startswith("Không có nghị định nào năm 2021; các văn bản gần nhất:")
 
 
 @pytest.mark.parametrize("q", _passage_seeds(), ids=lambda q: q["id"])
@@ -182,3 +182,21 @@ def test_the_command_line_prints_answered_and_related_in_json(corpus_index):
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
     assert r["answered"] is False and r["related"]
+
+
+def test_term_document_frequencies_come_through_the_passage_search_seam(searcher):
+    from index.lexical import analyze
+    rows = searcher.catalog.passages(sorted(searcher.catalog.live_passage_ids()))
+    held = [set(analyze(p["tokens"])) for p in rows.values()]
+    n, df = searcher.engine.term_df(["dân_vận", "~dan", "xyzzyq"])
+    assert n == len(rows)
+    assert df == {t: sum(t in h for h in held) for t in ("dân_vận", "~dan", "xyzzyq")}
+    assert df["dân_vận"] > 0 and df["xyzzyq"] == 0
+    idf, missing = A.term_idf(n, df)
+    assert missing == {"xyzzyq"} and idf["xyzzyq"] > idf["dân_vận"] > 0
+
+
+def test_the_library_says_answered_for_every_front_end(library):
+    from index.access import ANYONE
+    assert library.ask(ANYONE, "xyzzy qwpl zzkrr blorft 9999")["answered"] is False
+    assert library.ask(ANYONE, "thời hạn báo cáo")["answered"] is True

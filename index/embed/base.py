@@ -99,6 +99,13 @@ class Embedder(ABC):
                 state = self.__dict__.setdefault("_qcache", (OrderedDict(), threading.Lock()))
         return state
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed several queries in one batch; returns (len(texts), dimension) float32."""
+        texts = _check_texts(texts)
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(self._encode(texts, query=True), dtype=np.float32)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dimension={self.dimension})"
 
