@@ -310,8 +310,9 @@ class Library:
 
     def ingest(self, who: Principal, paths: Iterable[str | Path], group: str | None = None, prune: bool = False,
                rebuild: bool = False, embedder_config: dict | None = None, index_kind: str = "auto",
-               progress=None, deployment=None):
-        """Bring the index up to date with ``paths`` (administrators only); see ``index.build.run_ingest``."""
+               progress=None, deployment=None, executor=None):
+        """Bring the index up to date with ``paths`` (administrators only); see ``index.build.run_ingest``.
+        ``executor``: "local" (default) or "ray" does the per-file work; this process writes."""
         from .build import run_ingest
         require_admin(who)
         embedder = self._embedder if embedder_config is None and not rebuild else None
@@ -324,7 +325,7 @@ class Library:
             raise InvalidInput("Không tìm thấy tệp hoặc thư mục: " + ", ".join(missing), field="paths")
         report = run_ingest(paths, self.dir, prune=prune, embedder_config=embedder_config, embedder=embedder,
                             rebuild=rebuild, index_kind=index_kind, progress=progress, group=group,
-                            deployment=deployment, actor=who.name or "?")
+                            deployment=deployment, actor=who.name or "?", executor=executor)
         if deployment is not None:
             self.deployment = deployment
         if self._engine is not None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["PassageRow", "Filters", "PassageFilter", "PassageEngine", "batched"]
+__all__ = ["PassageRow", "Filters", "PassageFilter", "PassageEngine", "Batches", "batched"]
 
 
 @dataclass
@@ -71,6 +71,8 @@ class PassageEngine(ABC):
     def write_generation(self, rows: Iterable[list[PassageRow]], info: dict) -> str:
         """Write a new generation from batches of rows; return its name. Not visible until ``switch``.
 
+        ``rows`` may be read more than once (``Batches``: an engine may count statistics first).
+
         ``info`` (embedder name and dimension, data version, counts) is kept as the generation's
         manifest."""
 
@@ -119,6 +121,16 @@ class PassageEngine(ABC):
 
     def close(self) -> None:
         pass
+
+
+class Batches:
+    """Batches of rows that can be read again: each pass calls ``source()`` anew (the catalogue's read)."""
+
+    def __init__(self, source: Callable[[], Iterable[PassageRow]], size: int = 1000):
+        self.source, self.size = source, size
+
+    def __iter__(self) -> Iterator[list[PassageRow]]:
+        return batched(self.source(), self.size)
 
 
 def batched(rows: Iterable[PassageRow], size: int = 1000) -> Iterator[list[PassageRow]]:
