@@ -41,10 +41,48 @@ def answer_corpus_files() -> list[Path]:
 
 
 def build_answer_index(embedder, log=print) -> Path:
+    """The answer-evaluation index (bench/cache/answers/index), brought up to date by run_ingest.
+
+    Passage vectors already in the folder's store are reused whatever its schema version (a store
+    written by older code is rebuilt, its vectors kept): only passages never embedded are embedded."""
+    import shutil
+    import sqlite3
     from index.build import run_ingest
     index_dir = WORK / "index"
+    known: dict[str, np.ndarray] = {}
+    store = index_dir / "store.sqlite"
+    old_schema = False
+    if store.exists():
+        from index.catalog.sql import SCHEMA_VERSION
+        db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            old_schema = row is not None and int(row[0]) != SCHEMA_VERSION
+            for clean, blob in db.execute("SELECT p.clean, v.vector FROM passages p JOIN vectors v ON v.passage_id = p.id"):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == embedder.dimension:
+                    known[clean] = vec
+        finally:
+            db.close()
+    if old_schema:  # written by older code: rebuilt, its vectors kept
+        log(f"rebuilding {index_dir} (another schema version), {len(known)} passage vectors reused")
+        shutil.rmtree(index_dir)
+    encode = embedder._encode
+
+    def reuse(texts, query):
+        if query:
+            return encode(texts, query)
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        if todo:
+            known.update(zip(todo, encode(todo, False)))
+        return np.stack([known[t] for t in texts]) if texts else encode(texts, False)
+
+    embedder._encode = reuse
     t = time.time()
-    report = run_ingest(answer_corpus_files(), index_dir, prune=True, embedder=embedder)
+    try:
+        report = run_ingest(answer_corpus_files(), index_dir, prune=True, embedder=embedder)
+    finally:
+        del embedder._encode
     if report.failed:
         log(f"warning: {len(report.failed)} files failed, first: {report.failed[0]}")
     log(f"index {index_dir}: {len(report.added) + len(report.updated)} new, {len(report.unchanged)} unchanged, "

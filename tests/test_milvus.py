@@ -147,6 +147,15 @@ def test_lexical_search_matches_bm25s_on_the_same_terms(built, corpus):
     assert built.search_lexical(["từ_không_có_trong_kho"], 10) == []
 
 
+def test_term_document_frequencies_match_bm25s(built, corpus):
+    """What answers weigh a question's terms by (PassageEngine.term_df): the same counts as bm25s."""
+    terms = sorted({t for _, ts in corpus.queries for t in ts}) + ["từ_không_có_trong_kho"]
+    n, df = built.term_df(terms)
+    assert n == len(corpus.rows)
+    assert df == corpus.lexical.term_df(terms)
+    assert df["từ_không_có_trong_kho"] == 0 and max(df.values()) > 1
+
+
 FILTERS = [
     PassageFilter(province="Đắk Lắk"),
     PassageFilter(province="Quảng Trị", year_from=2020),

@@ -421,25 +421,25 @@ class MilvusEngine(PassageEngine):
         return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
 
     def term_df(self, terms: list[str]) -> tuple[int, dict[str, int]]:
-        """Exact document frequencies from the live collection: one count(*) per term over the stored
-        term text (encoded terms are letters and digits only, so a LIKE pattern matches whole terms).
-        Milvus keeps its BM25 statistics to itself; this scans the collection, fine for a question's
-        few terms."""
+        """Document frequencies in the live generation, from its own sparse vectors: a passage holds a term
+        exactly when its vector has a weight at the term's dimension, so a search for that dimension alone
+        returns those passages. One search per term, capped at MAX_TOPK: a term in more passages than that
+        is counted as MAX_TOPK (its IDF is then over-estimated, and stays the lowest of the question's)."""
         if self._live is None:
             self.refresh()
         if self._live is None:
             raise MilvusError(f"Chưa có thế hệ chỉ mục nào trong Milvus tại {self.uri} (tiền tố "
                               f"'{self.prefix}'): hãy chạy 'python -m ingest' trước.")
-        coll = self._collection(self._live)
-        n = int(self.manifest(self._live).get("passages", 0))
+        n = int(self._live_manifest.get("passages", 0))
+        collisions = self._live_manifest.get("lexical", {}).get("collisions", {})
         out = {}
-        with self._call("đếm từ khoá"):
-            for t in dict.fromkeys(terms):
-                e = encode_term(t)
-                expr = " or ".join(f"text {op} {_quote(v)}" for op, v in
-                                   (("==", e), ("like", f"{e} %"), ("like", f"% {e}"), ("like", f"% {e} %")))
-                rows = self.client.query(coll, filter=expr, output_fields=["count(*)"])
-                out[t] = int(rows[0]["count(*)"]) if rows else 0
+        for t in dict.fromkeys(terms):
+            if n == 0:
+                out[t] = 0
+                continue
+            hits = self._search({collisions.get(t, term_id(t)): 1.0}, "sparse", min(n, MAX_TOPK), None,
+                                {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
+            out[t] = sum(1 for h in hits if h["distance"])
         return n, out
 
     def close(self) -> None:
