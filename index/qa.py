@@ -217,8 +217,9 @@ def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base
         ev = A.evidence(terms, term_idf, missing, dense, bm25, top["passage_id"],
                         {pid: A.passage_term_set(p["tokens"]) for pid, p in rows.items()}, choice.similarity)
         model = A.load_abstention()
-        confidence = round(model.probability(ev), 4)
-        answered = confidence >= model.threshold
+        p = model.probability(ev)
+        answered = p >= model.threshold
+        confidence, ev = round(p, 4), {f: round(v, 4) for f, v in ev.items()}  # as shown: scores are rounded too
     if not answered:
         return {**base, "answer": A.NOT_FOUND, "answered": False, "confidence": confidence, "evidence": ev,
                 "documents": [], "passages": [], "related": _related(passages)}
