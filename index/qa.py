@@ -199,7 +199,7 @@ def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base
     bm25 = sorted(((h.passage_id, h.bm25) for h in ranked if h.bm25 is not None), key=lambda x: (-x[1], x[0]))
     qvec = r.embedder.embed_query(question)  # cached: retrieve embedded it
     raw = dict(dense)
-    idf = _TermIdf(r.engine)
+    idf = _TermIdf(r.engine, r.passage_filter(None))
     weights = A.question_weights(question, lambda terms: idf(terms)[0])
     choice = A.choose_sentence(question, hits, qvec, r.embedder,
                                {i: raw[h["passage_id"]] for i, h in enumerate(hits) if h["passage_id"] in raw},
@@ -230,15 +230,16 @@ def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base
 
 
 class _TermIdf:
-    """IDF of lexical terms in the live generation (through the passage-search seam), each term asked once."""
+    """IDF of lexical terms among the passages the caller may see (through the passage-search seam: the
+    evidence shown never reveals words of documents outside the caller's groups), each term asked once."""
 
-    def __init__(self, engine):
-        self.engine, self.n, self.df = engine, 0, {}
+    def __init__(self, engine, flt):
+        self.engine, self.flt, self.n, self.df = engine, flt, 0, {}
 
     def __call__(self, terms: list[str]) -> tuple[dict[str, float], set[str]]:
         need = [t for t in dict.fromkeys(terms) if t not in self.df]
         if need:
-            self.n, got = self.engine.term_df(need)
+            self.n, got = self.engine.term_df(need, self.flt)
             self.df.update(got)
         return A.term_idf(self.n, {t: self.df[t] for t in terms})
 

@@ -154,6 +154,9 @@ def test_term_document_frequencies_match_bm25s(built, corpus):
     assert n == len(corpus.rows)
     assert df == corpus.lexical.term_df(terms)
     assert df["từ_không_có_trong_kho"] == 0 and max(df.values()) > 1
+    for f in FILTERS:  # the caller's groups and filters: only the passages they let through are counted
+        allowed = corpus.allowed(f)
+        assert built.term_df(terms, f) == (len(allowed), corpus.lexical.term_df(terms, allowed)), f
 
 
 FILTERS = [

@@ -105,12 +105,13 @@ class PassageEngine(ABC):
         """Top ``k`` (passage id, BM25 score > 0) in the live generation, best first."""
 
     @abstractmethod
-    def term_df(self, terms: list[str]) -> tuple[int, dict[str, int]]:
-        """(passages in the live generation, {term: passages holding it}) for lexical terms.
+    def term_df(self, terms: list[str], flt: PassageFilter | None = None) -> tuple[int, dict[str, int]]:
+        """(passages, {term: passages holding it}) in the live generation, among those ``flt`` lets
+        through (the caller's groups: a restricted document's words are not counted for a caller who
+        may not see it).
 
-        What answers need to weigh a question's terms (IDF) and to tell which of them the index
-        lacks (df 0); exact where the engine keeps its statistics, an estimate documented by the
-        engine otherwise."""
+        What answers need to weigh a question's terms (IDF) and to tell which of them the caller's
+        documents lack (df 0); exact, unless the engine documents a cap."""
 
     def refresh(self) -> bool:
         """Follow a switch made by another process; True if the live generation changed."""

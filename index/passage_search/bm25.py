@@ -63,10 +63,23 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
-    def term_df(self, terms: list[str]) -> dict[str, int]:
-        """Passages holding each term (bm25s's inverted index: the term's column length)."""
+    def term_df(self, terms: list[str], allowed: set[int] | None = None) -> dict[str, int]:
+        """Passages holding each term (bm25s's inverted index: the term's column), among ``allowed``."""
         if not len(self.ids):
             return {t: 0 for t in terms}
         vocab = self.retriever.vocab_dict
-        indptr = self.retriever.scores["indptr"]
-        return {t: (0 if (i := vocab.get(t)) is None else int(indptr[i + 1] - indptr[i])) for t in terms}
+        indptr, rows = self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        keep = None
+        if allowed is not None:
+            keep = np.zeros(len(self.ids), dtype=bool)
+            keep[[self._row[p] for p in allowed if p in self._row]] = True
+        out = {}
+        for t in terms:
+            i = vocab.get(t)
+            if i is None:
+                out[t] = 0
+            elif keep is None:
+                out[t] = int(indptr[i + 1] - indptr[i])
+            else:
+                out[t] = int(keep[rows[indptr[i]:indptr[i + 1]]].sum())
+        return out

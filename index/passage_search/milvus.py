@@ -420,24 +420,32 @@ class MilvusEngine(PassageEngine):
                             {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
         return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
 
-    def term_df(self, terms: list[str]) -> tuple[int, dict[str, int]]:
+    def term_df(self, terms: list[str], flt: PassageFilter | None = None) -> tuple[int, dict[str, int]]:
         """Document frequencies in the live generation, from its own sparse vectors: a passage holds a term
         exactly when its vector has a weight at the term's dimension, so a search for that dimension alone
-        returns those passages. One search per term, capped at MAX_TOPK: a term in more passages than that
-        is counted as MAX_TOPK (its IDF is then over-estimated, and stays the lowest of the question's)."""
+        (with the filter) returns those passages. One search per term, capped at MAX_TOPK: a term in more
+        passages than that is counted as MAX_TOPK (its IDF is then over-estimated, and stays the lowest of
+        the question's)."""
         if self._live is None:
             self.refresh()
         if self._live is None:
             raise MilvusError(f"Chưa có thế hệ chỉ mục nào trong Milvus tại {self.uri} (tiền tố "
                               f"'{self.prefix}'): hãy chạy 'python -m ingest' trước.")
+        expr = compile_filter(flt)
+        if expr is None:
+            return 0, {t: 0 for t in terms}
         n = int(self._live_manifest.get("passages", 0))
+        if expr and n:
+            with self._call("đếm đoạn"):
+                rows = self.client.query(self._collection(self._live), filter=expr, output_fields=["count(*)"])
+            n = int(rows[0]["count(*)"]) if rows else 0
         collisions = self._live_manifest.get("lexical", {}).get("collisions", {})
         out = {}
         for t in dict.fromkeys(terms):
             if n == 0:
                 out[t] = 0
                 continue
-            hits = self._search({collisions.get(t, term_id(t)): 1.0}, "sparse", min(n, MAX_TOPK), None,
+            hits = self._search({collisions.get(t, term_id(t)): 1.0}, "sparse", min(n, MAX_TOPK), flt,
                                 {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
             out[t] = sum(1 for h in hits if h["distance"])
         return n, out
