@@ -159,6 +159,18 @@ def test_term_document_frequencies_match_bm25s(built, corpus):
         assert built.term_df(terms, f) == (len(allowed), corpus.lexical.term_df(terms, allowed)), f
 
 
+def test_term_counts_follow_a_generation_switch(mode, server, corpus, tmp_path_factory):
+    engine = open_engine(mode, tmp_path_factory, server, prefix=f"df_{mode}")
+    try:
+        terms = sorted({t for _, ts in corpus.queries for t in ts})
+        for rows in (corpus.rows, corpus.rows[:12]):  # the second generation holds fewer passages
+            engine.switch(engine.write_generation([rows], INFO))
+            ids = {r.id for r in rows}
+            assert engine.term_df(terms) == (len(rows), corpus.lexical.term_df(terms, ids))
+    finally:
+        engine.close()
+
+
 FILTERS = [
     PassageFilter(province="Đắk Lắk"),
     PassageFilter(province="Quảng Trị", year_from=2020),
