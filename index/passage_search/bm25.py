@@ -16,6 +16,7 @@ class LexicalIndex:
         self.retriever = retriever
         self.ids = ids
         self._row = {int(pid): i for i, pid in enumerate(ids)}
+        self._keep: dict[frozenset, np.ndarray] = {}  # allowed passage ids -> row mask, for term_df
 
     @classmethod
     def build(cls, ids: np.ndarray, terms: list[list[str]]) -> "LexicalIndex":
@@ -71,8 +72,14 @@ class LexicalIndex:
         indptr, rows = self.retriever.scores["indptr"], self.retriever.scores["indices"]
         keep = None
         if allowed is not None:
-            keep = np.zeros(len(self.ids), dtype=bool)
-            keep[[self._row[p] for p in allowed if p in self._row]] = True
+            keep = self._keep.get(allowed) if isinstance(allowed, frozenset) else None
+            if keep is None:
+                keep = np.zeros(len(self.ids), dtype=bool)
+                keep[[self._row[p] for p in allowed if p in self._row]] = True
+                if isinstance(allowed, frozenset):  # the engine's cached filter sets: rows kept with them
+                    if len(self._keep) >= 64:
+                        self._keep.clear()
+                    self._keep[allowed] = keep
         out = {}
         for t in terms:
             i = vocab.get(t)
