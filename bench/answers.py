@@ -252,7 +252,7 @@ def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
 
 # -- calibration on ALQAC ---------------------------------------------------------------------------------
 TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --title law); --title changes it
-FEATURES_VERSION = 3  # bumped when index.answer.evidence computes a feature differently (cached rows kept apart)
+FEATURES_VERSION = 4  # bumped when index.answer.evidence computes a feature differently (cached rows kept apart)
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
 
 
