@@ -104,6 +104,15 @@ class PassageEngine(ABC):
     def search_lexical(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (passage id, BM25 score > 0) in the live generation, best first."""
 
+    @abstractmethod
+    def term_df(self, terms: list[str], flt: PassageFilter | None = None) -> tuple[int, dict[str, int]]:
+        """(passages, {term: passages holding it}) in the live generation, among those ``flt`` lets
+        through (the caller's groups: a restricted document's words are not counted for a caller who
+        may not see it).
+
+        What answers need to weigh a question's terms (IDF) and to tell which of them the caller's
+        documents lack (df 0); exact, unless the engine documents a cap."""
+
     def refresh(self) -> bool:
         """Follow a switch made by another process; True if the live generation changed."""
         return False

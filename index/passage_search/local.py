@@ -183,6 +183,12 @@ class LocalEngine(PassageEngine):
         allowed = gen.allowed(flt)
         return gen.lexical.search(terms, k, allowed)
 
+    def term_df(self, terms, flt=None):
+        gen = self.live()
+        allowed = gen.allowed(flt)
+        n = int(len(gen.lexical.ids)) if allowed is None else len(allowed)
+        return n, gen.lexical.term_df(list(terms), allowed)
+
     # -- writing ---------------------------------------------------------------------------------------
     def write_generation(self, rows: Iterable[list[PassageRow]], info: dict) -> str:
         gens = self.dir / "generations"
