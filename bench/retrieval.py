@@ -143,8 +143,24 @@ def distinct(keys, n=10):
     return out
 
 
+ANALYZERS = ("", "w", "s")   # library terms | its words alone (no folded syllables) | library terms, stopwords kept
+
+
 def _words(terms: list[str], analyzer: str) -> list[str]:
     return [t for t in terms if not t.startswith("~")] if analyzer == "w" else terms
+
+
+def _plain_words(tokens: str) -> list[str]:
+    """index.lexical.analyze with no stopword list: words and folded syllables, "và", "được" kept."""
+    from index.lexical import _WORD
+    from ingest.normalize import fold
+    out: list[str] = []
+    for word in tokens.lower().split():
+        if not _WORD.search(word):
+            continue
+        out.append(word)
+        out.extend("~" + fold(x) for x in word.split("_") if _WORD.fullmatch(x))
+    return out
 
 
 def _bm25_terms(corpus: list[list[str]]):
@@ -185,10 +201,10 @@ class SetData:
             log(f"{name}: vectors missing for {sorted(set(U.VARIANTS) - set(self.vec))}; run prep")
         self._terms(log)
         # analyzers: the library's (words + folded syllables) and words alone ("w": no "~" terms)
-        self.pbm25 = {v + an: _bm25_terms([_words(self.passage_terms(i, v), an) for i in range(len(self.recs))])
-                      for v in U.VARIANTS for an in ("", "w")}
-        self.ubm25 = {f"{tw}{hw}{an}": _bm25_terms([_words(self.unit_terms(u, tw, hw), an) for u in range(self.P.n_units)])
-                      for tw in TITLE_W for hw in HEAD_W for an in ("", "w")}
+        self.pbm25 = {v + an: _bm25_terms([self.passage_terms(i, v, an) for i in range(len(self.recs))])
+                      for v in U.VARIANTS for an in ANALYZERS}
+        self.ubm25 = {f"{tw}{hw}{an}": _bm25_terms([self.unit_terms(u, tw, hw, an) for u in range(self.P.n_units)])
+                      for tw in TITLE_W for hw in HEAD_W for an in ANALYZERS}
         self.qvec, self.qterms, self.qwords = self._queries(embedder, log)
         self.baseline = self._baseline(log)
 
@@ -210,37 +226,50 @@ class SetData:
                     heads.setdefault(line, analyze(segment_words(line)))
             data = {"fingerprint": fp, "passages": [analyze(p["tokens"]) for p in self.recs],
                     "titles": {p["title"]: analyze(p["title_tok"]) for p in self.recs if p["title"]},
-                    "heads": {p["head"]: analyze(p["head_tok"]) for p in self.recs if p["head"]}, "head_lines": heads}
+                    "heads": {p["head"]: analyze(p["head_tok"]) for p in self.recs if p["head"]}, "head_lines": heads,
+                    "head_lines_tok": {line: segment_words(line) for line in heads}}
             cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
             log(f"{self.name}: terms analysed in {time.time() - t:.0f}s")
-        self.t_pass, self.t_title, self.t_head, self.t_line = (data["passages"], data["titles"], data["heads"],
-                                                               data["head_lines"])
+        if "head_lines_tok" not in data:
+            data["head_lines_tok"] = {line: segment_words(line) for line in data["head_lines"]}
+            cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        # analyzers: "" the library's (index.lexical.analyze: words without stopwords + folded syllables),
+        # "s" the same with no stopword list
+        self.T = {"": (data["passages"], data["titles"], data["heads"], data["head_lines"]),
+                  "s": ([_plain_words(p["tokens"]) for p in self.recs],
+                        {p["title"]: _plain_words(p["title_tok"]) for p in self.recs if p["title"]},
+                        {p["head"]: _plain_words(p["head_tok"]) for p in self.recs if p["head"]},
+                        {k: _plain_words(v) for k, v in data["head_lines_tok"].items()})}
         self.unit_line = []
         for ups in self.P.unit_passages:
             h = next((self.recs[i] for i in ups if self.recs[i]["label"] and self.recs[i]["head"] is None
                       and not self.recs[i]["only_title"]), None)
             self.unit_line.append(h["clean"].strip().split("\n")[0].strip()[:U.HEAD_CHARS] if h else None)
 
-    def passage_terms(self, i: int, variant: str) -> list[str]:
+    def passage_terms(self, i: int, variant: str, an: str = "") -> list[str]:
         """What BM25 indexes for passage i: its terms; with context, its title's and heading's first
         (as index.lexical.analyze(bench.units.bm25_tokens(p, variant)) would give)."""
+        t_pass, t_title, t_head, _ = self.T["s" if an == "s" else ""]
         p = self.recs[i]
         if variant == "plain" or p["only_title"]:
-            return self.t_pass[i]
-        return (self.t_title.get(p["title"], []) if p["title"] else []) + \
-            (self.t_head.get(p["head"], []) if p["head"] else []) + self.t_pass[i]
+            out = t_pass[i]
+        else:
+            out = (t_title.get(p["title"], []) if p["title"] else []) + \
+                (t_head.get(p["head"], []) if p["head"] else []) + t_pass[i]
+        return _words(out, an)
 
-    def unit_terms(self, u: int, title_w: int, head_w: int) -> list[str]:
+    def unit_terms(self, u: int, title_w: int, head_w: int, an: str = "") -> list[str]:
         """A whole unit as one BM25 document: the title ``title_w`` times, the passages, and the article
         heading line ``head_w - 1`` more times (it is already in the first passage once)."""
+        t_pass, t_title, _, t_line = self.T["s" if an == "s" else ""]
         ps = [self.recs[i] for i in self.P.unit_passages[u]]
-        out = list(self.t_title.get(ps[0]["title"], []) * title_w) if ps[0]["title"] else []
+        out = list(t_title.get(ps[0]["title"], []) * title_w) if ps[0]["title"] else []
         for i in self.P.unit_passages[u]:
             if not self.recs[i]["only_title"]:
-                out += self.t_pass[i]
+                out += t_pass[i]
         if self.unit_line[u] and head_w > 1:
-            out += self.t_line[self.unit_line[u]] * (head_w - 1)
-        return out
+            out += t_line[self.unit_line[u]] * (head_w - 1)
+        return _words(out, an)
 
     def _queries(self, embedder, log):
         from index.lexical import analyze_query
@@ -300,14 +329,19 @@ class SetData:
             if v in self.vec:
                 s[f"pd_{v}"] = self.vec[v] @ self.qvec[q.text]
                 s[f"ud_{v}"] = _unit_max(s[f"pd_{v}"], self.starts, mask)
-            for an in ("", "w"):
-                s[f"pb_{v}{an}"] = _scores(self.pbm25[v + an], _words(self.qterms[q.text], an), n)
+            for an in ANALYZERS:
+                s[f"pb_{v}{an}"] = _scores(self.pbm25[v + an], self.query_terms(q, an), n)
                 s[f"upb_{v}{an}"] = _unit_max(s[f"pb_{v}{an}"], self.starts, mask)
         if self.hvec is not None:
             s["uh"] = self.hvec @ self.qvec[q.text]
         for key, r in self.ubm25.items():
-            s[f"ub_{key}"] = _scores(r, _words(self.qterms[q.text], "w" if key.endswith("w") else ""), self.P.n_units)
+            s[f"ub_{key}"] = _scores(r, self.query_terms(q, key[2:]), self.P.n_units)
         return s
+
+    def query_terms(self, q, an: str) -> list[str]:
+        if an == "s":
+            return _plain_words(" ".join(self.qwords[q.text]))
+        return _words(self.qterms[q.text], an)
 
     def baseline_ranking(self, q: ds.Question) -> list[str]:
         r, keys = self.baseline[q.extra["level"]]
@@ -522,9 +556,9 @@ def cmd_tune(args) -> int:
     for dv, per in dense.items():
         print(f"dense {dv:<5} (max over the unit's passages) MRR@10: " +
               ", ".join(f"{n} {m['MRR@10']:.3f}" for n, m in per.items()))
-    units = [f"{tw}{hw}{an}" for an in ("", "w") for tw in TITLE_W for hw in HEAD_W]
+    units = [f"{tw}{hw}{an}" for an in ANALYZERS for tw in TITLE_W for hw in HEAD_W]
     rows = []
-    for bv in [v + an for v in U.VARIANTS for an in ("", "w")]:
+    for bv in [v + an for v in U.VARIANTS for an in ANALYZERS]:
         for unit in units:
             for a in MIXES:
                 if a == 0 and unit != units[0]:
