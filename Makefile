@@ -6,14 +6,15 @@ PY ?= python3
 install:
 	$(PY) -m pip install -q -r requirements.txt
 
-# Debian packages: Chromium for the browser tests, Tesseract (Vietnamese) for OCR, DejaVu fonts for test PDFs
-APT_PACKAGES = chromium chromium-driver fonts-dejavu-core tesseract-ocr tesseract-ocr-vie
+# Debian packages: Chromium for the browser tests, Tesseract (Vietnamese) for OCR, DejaVu fonts for test PDFs,
+# PostgreSQL for the catalogue tests (tests/servers.py runs its own throw-away cluster on 127.0.0.1)
+APT_PACKAGES = chromium chromium-driver fonts-dejavu-core tesseract-ocr tesseract-ocr-vie postgresql
 
 install-test:
 	$(PY) -m pip install -q -r requirements-test.txt
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && \
 		{ ! command -v chromedriver >/dev/null || ! command -v tesseract >/dev/null || \
-		  ! tesseract --list-langs 2>/dev/null | grep -qx vie; }; then \
+		  ! tesseract --list-langs 2>/dev/null | grep -qx vie || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 
 run: install

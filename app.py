@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import functools
 import html
-import os
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from index import research, views
-from ingest.pipeline import default_index_dir
-from index import research_views as rv
-from index.qa import ask, format_citation
-from index.search import Filters, open_searcher
-from ingest.normalize import fold
+from index import research
+from index.access import ANYONE, SYSTEM, Principal
+from index.errors import VanbanError
+from index.export import results_csv
+from index.library import Library, open_library
+from index.search import Filters
+from index.settings import settings as load_settings
+from ui import charts as rv
+from ui import jobs
+from ui import render as views
+from vn.cite import format_citation
+from vn.text import fold
 
 ALL = "Tất cả"
 TABS = ["Tra cứu", "Mạng trích dẫn", "So sánh tỉnh", "Nhiệm vụ & thời hạn", "Văn bản tương tự", "Quản trị"]
@@ -62,49 +67,45 @@ mark.quote {background: #ffd591; font-weight: 600;}
 # --- settings and cached resources ---------------------------------------------------------------
 
 def settings() -> tuple[str, str, str]:
-    index_dir = str(default_index_dir())
-    corpus_dir = os.environ.get("VANBAN_CORPUS_DIR", "corpus")
-    upload_dir = os.environ.get("VANBAN_UPLOAD_DIR", str(Path(index_dir) / "uploads"))
-    return index_dir, corpus_dir, upload_dir
+    s = load_settings()
+    return s.index_dir, s.corpus_dir, str(s.uploads)
 
 
 @st.cache_resource(show_spinner="Đang nạp mô hình và chỉ mục…")
-def get_searcher(index_dir: str):
-    return open_searcher(index_dir)
+def get_library(index_dir: str) -> Library:
+    lib = open_library(index_dir)
+    lib.embedder  # load the model once, behind the spinner
+    return lib
 
 
 @st.cache_resource
-def get_runner(index_dir: str) -> views.IngestRunner:
-    return views.IngestRunner(index_dir)
+def get_runner(index_dir: str) -> jobs.IngestRunner:
+    return jobs.IngestRunner(open_library(index_dir))
 
 
 # Research results depend on the index data only: cached per data version (a new ingest bumps it).
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_graph(index_dir: str, version: int, province: str | None, year_from: int | None, year_to: int | None,
-                 reference: str | None):
-    return research.reference_graph(get_searcher(index_dir), province=province, year_from=year_from,
-                                    year_to=year_to, reference=reference)
+def cached_graph(index_dir: str, version: int, who: Principal, province: str | None, year_from: int | None,
+                 year_to: int | None, reference: str | None):
+    return get_library(index_dir).graph(who, province=province, year_from=year_from, year_to=year_to,
+                                        reference=reference)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_compare(index_dir: str, version: int, provinces: tuple[str, ...], doc_ids: tuple[int, ...]) -> dict:
-    return research.compare(get_searcher(index_dir), list(provinces), list(doc_ids))
+def cached_compare(index_dir: str, version: int, who: Principal, provinces: tuple[str, ...],
+                   doc_ids: tuple[int, ...]) -> dict:
+    return get_library(index_dir).compare(who, list(provinces), list(doc_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_tasks(index_dir: str, version: int, province: str | None, agency: str | None,
+def cached_tasks(index_dir: str, version: int, who: Principal, province: str | None, agency: str | None,
                  with_deadline: bool) -> list[dict]:
-    return research.tasks(get_searcher(index_dir), province=province, agency=agency, with_deadline=with_deadline)
+    return get_library(index_dir).tasks(who, province=province, agency=agency, with_deadline=with_deadline)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cached_similar(index_dir: str, version: int, doc_id: int, k: int) -> dict:
-    return research.similar_documents(get_searcher(index_dir), doc_id, k=k)
-
-
-def has_index(index_dir: str) -> bool:
-    from index.generation import current_generation
-    return current_generation(Path(index_dir)) is not None
+def cached_similar(index_dir: str, version: int, who: Principal, doc_id: int, k: int) -> dict:
+    return get_library(index_dir).similar(who, doc_id, k=k)
 
 
 def source_paths(corpus_dir: str, upload_dir: str) -> list[str]:
@@ -113,7 +114,7 @@ def source_paths(corpus_dir: str, upload_dir: str) -> list[str]:
 
 # --- first start ------------------------------------------------------------------------------------
 
-def first_build(runner: views.IngestRunner, corpus_dir: str, upload_dir: str) -> None:
+def first_build(runner: jobs.IngestRunner, corpus_dir: str, upload_dir: str) -> None:
     """No index yet: build it from the corpus folder with a progress bar, then rerun the page."""
     st.title("Tra cứu văn bản chỉ đạo")
     paths = source_paths(corpus_dir, upload_dir)
@@ -125,8 +126,8 @@ def first_build(runner: views.IngestRunner, corpus_dir: str, upload_dir: str) ->
     job = runner.job
     if job is None or (not job.running and job.state != "failed"):
         try:
-            job = runner.start(paths, label="first")
-        except views.BusyError:
+            job = runner.start(SYSTEM, paths, label="first")
+        except jobs.BusyError:
             job = runner.job
     elif job.state == "failed" and not job.running:
         if st.button("Thử dựng lại chỉ mục"):
@@ -136,7 +137,7 @@ def first_build(runner: views.IngestRunner, corpus_dir: str, upload_dir: str) ->
     while job.running:
         bar.progress(job.fraction, text=job.message)
         time.sleep(0.25)
-    if job.state == "failed" or not has_index(runner.index_dir):
+    if job.state == "failed" or not runner.library.has_index():
         bar.empty()
         reason = job.error or "không dựng được chỉ mục (thư mục có thể không chứa tệp PDF, DOCX, TXT hoặc MD nào)"
         st.error(f"Không dựng được chỉ mục: {reason}")
@@ -162,8 +163,8 @@ def set_query(text: str) -> None:
     st.session_state["q"] = text
 
 
-def sidebar_filters(searcher) -> tuple[Filters, int]:
-    facets = searcher.store.facets()
+def sidebar_filters(lib: Library, who: Principal) -> tuple[Filters, int]:
+    facets = lib.facets(who)
     sb = st.sidebar
     sb.header("Bộ lọc")
     sb.caption("Áp dụng cho trang Tra cứu.")
@@ -211,7 +212,7 @@ def render_documents(docs: list[dict], query: str) -> None:
                     unsafe_allow_html=True)
 
 
-def search_page(searcher, runner: views.IngestRunner, filters: Filters, k: int) -> None:
+def search_page(lib: Library, who: Principal, runner: jobs.IngestRunner, filters: Filters, k: int) -> None:
     st.text_input("Câu hỏi, số hiệu hoặc tham chiếu", key="q",
                   placeholder="Ví dụ: Văn bản nào trích dẫn Chỉ thị 16? · 1321/UBND-KGVX · dan van kheo")
     cols = st.columns(len(EXAMPLES) + 1)
@@ -234,8 +235,8 @@ def search_page(searcher, runner: views.IngestRunner, filters: Filters, k: int) 
 
     try:
         with st.spinner("Đang tìm…"):
-            result = ask(searcher, query, k=k, filters=filters)
-    except Exception as e:  # a broken index or model: a message, never a traceback
+            result = lib.ask(who, query, k=k, filters=filters)
+    except VanbanError as e:  # a broken index or model, a bad question: a message, never a traceback
         st.error(views.md_escape(f"Không thực hiện được tìm kiếm: {e}"))
         return
 
@@ -269,25 +270,22 @@ def search_page(searcher, runner: views.IngestRunner, filters: Filters, k: int) 
         list(dict.fromkeys(c["citation"] for c in cards))
     st.caption("Trích dẫn theo thể thức văn bản (bấm biểu tượng sao chép ở góc khung):")
     st.code("\n".join(citations), language=None)
-    st.download_button("Tải kết quả (CSV)", data=views.results_csv(result).encode("utf-8-sig"),
+    st.download_button("Tải kết quả (CSV)", data=results_csv(result).encode("utf-8-sig"),
                        file_name="ket-qua-tra-cuu.csv", mime="text/csv")
 
 
 # --- document page ---------------------------------------------------------------------------------------
 
-def document_page(searcher, index_dir: str, raw_id: str) -> None:
+def document_page(lib: Library, who: Principal, index_dir: str, raw_id: str) -> None:
     query = st.query_params.get("q") or ""
     back = "?" + urlencode({"q": query}) if query else "?"
     st.markdown(f'<a href="{html.escape(back)}" target="_self">← Quay lại tìm kiếm</a>', unsafe_allow_html=True)
     try:
-        doc_id = int(raw_id)
-    except ValueError:
-        st.error(views.md_escape(f"Mã văn bản “{raw_id}” không hợp lệ."))
+        view = lib.document(who, raw_id)
+    except VanbanError as e:
+        st.error(views.md_escape(e.message))
         return
-    view = views.document_view(searcher, doc_id)
-    if view is None:
-        st.error(f"Không tìm thấy văn bản mã {doc_id} trong chỉ mục (có thể đã được thay thế khi nạp lại).")
-        return
+    doc_id = view["document"]["id"]
     doc = view["document"]
     st.title(views.md_escape(view["citation"]))
     if doc.get("title"):
@@ -297,14 +295,15 @@ def document_page(searcher, index_dir: str, raw_id: str) -> None:
     left, right = st.columns([3, 2])
     with right:
         st.subheader("Thông tin văn bản")
-        st.table({"Trường": [k for k, _ in view["metadata"]], "Giá trị": [v for _, v in view["metadata"]]})
+        rows = views.metadata_rows(doc)
+        st.table({"Trường": [k for k, _ in rows], "Giá trị": [v for _, v in rows]})
         st.subheader(f"Văn bản được trích dẫn ({len(view['outgoing'])})")
         if not view["outgoing"]:
             st.caption("Văn bản này không trích dẫn văn bản nào khác.")
         for o in view["outgoing"]:
             quotes = "; ".join(f"“{q}”" for q in o["quotes"])
             if o["target"]:
-                st.markdown(f'<a href="{html.escape(o["target"]["link"])}" target="_self">'
+                st.markdown(f'<a href="{html.escape(views.doc_link(o["target"]["id"]))}" target="_self">'
                             f'{html.escape(o["canonical"])}</a> — {html.escape(o["target"]["citation"])}',
                             unsafe_allow_html=True)
             else:
@@ -316,13 +315,13 @@ def document_page(searcher, index_dir: str, raw_id: str) -> None:
         if not view["incoming"]:
             st.caption("Chưa có văn bản nào trong chỉ mục trích dẫn văn bản này.")
         for e in view["incoming"]:
-            st.markdown(f'<a href="{html.escape(e["link"])}" target="_self">{html.escape(e["citation"])}</a>',
+            st.markdown(f'<a href="{html.escape(views.doc_link(e["document"]["id"]))}" target="_self">{html.escape(e["citation"])}</a>',
                         unsafe_allow_html=True)
             for p in e["passages"]:
                 body = views.highlight(p["text"], "", [(p["quote_start"], p["quote_end"], "quote")], strip_markup=True)
                 st.markdown(f'<div class="vb-card vb-text">{body}</div>', unsafe_allow_html=True)
         st.subheader("Văn bản tương tự ở tỉnh/thành khác")
-        similar = rv.similar_cards(cached_similar(index_dir, searcher.store.data_version, doc_id, 3))
+        similar = rv.similar_cards(cached_similar(index_dir, lib.data_version, who, doc_id, 3))
         if not similar:
             st.caption("Không có văn bản nào của tỉnh/thành khác để so sánh.")
         for c in similar:
@@ -371,10 +370,10 @@ def on_graph_select() -> None:
         st.session_state["g_node"] = points[0]["id"]
 
 
-def graph_page(searcher, index_dir: str) -> None:
+def graph_page(lib: Library, who: Principal, index_dir: str) -> None:
     st.caption("Các văn bản trong chỉ mục (ô vuông) và các văn bản chúng trích dẫn (chấm tròn); nút càng lớn "
                "càng được nhiều văn bản trích dẫn. Bấm vào một nút để xem văn bản và các đoạn trích dẫn nó.")
-    facets = searcher.store.facets()
+    facets = lib.facets(who)
     c1, c2, c3, c4 = st.columns([2, 3, 3, 2])
     province = c1.selectbox("Tỉnh/thành của văn bản trích dẫn", [ALL] + facets["province"], key="g_province")
     years = facets["year"]
@@ -387,10 +386,10 @@ def graph_page(searcher, index_dir: str) -> None:
     reference = c3.text_input("Văn bản được trích dẫn", key="g_ref", placeholder="Ví dụ: 114-KL/TW, Chỉ thị 16")
     color_by = c4.radio("Tô màu theo", list(rv.COLOR_BY), format_func=rv.COLOR_BY.get, key="g_color")
     try:
-        g = cached_graph(index_dir, searcher.store.data_version, None if province == ALL else province,
+        g = cached_graph(index_dir, lib.data_version, who, None if province == ALL else province,
                          year_from, year_to, reference.strip() or None)
     except ValueError as e:
-        st.error(views.md_escape(f"Không dựng được mạng trích dẫn: {e}"))
+        st.error(views.md_escape(str(e)))
         return
     if g.number_of_edges() == 0:
         st.info("Không có trích dẫn nào khớp bộ lọc.")
@@ -447,9 +446,9 @@ def on_theme_select() -> None:
         st.session_state["c_theme_col"] = points[0]["column"]
 
 
-def compare_page(searcher, index_dir: str) -> None:
-    facets = searcher.store.facets()
-    doc_names = rv.document_options(searcher.docs()["documents"])
+def compare_page(lib: Library, who: Principal, index_dir: str) -> None:
+    facets = lib.facets(who)
+    doc_names = rv.document_options(lib.documents(who)["documents"])
     c1, c2 = st.columns(2)
     provinces = c1.multiselect("Tỉnh/thành", facets["province"], default=facets["province"][:2],
                                key="c_provinces", placeholder="Chọn tỉnh/thành")
@@ -460,9 +459,9 @@ def compare_page(searcher, index_dir: str) -> None:
         return
     try:
         with st.spinner("Đang so sánh…"):
-            r = cached_compare(index_dir, searcher.store.data_version, tuple(provinces), tuple(doc_ids))
+            r = cached_compare(index_dir, lib.data_version, who, tuple(provinces), tuple(doc_ids))
     except ValueError as e:
-        st.error(views.md_escape(f"Không so sánh được: {e}"))
+        st.error(views.md_escape(str(e)))
         return
     columns = r["columns"]
     st.caption(" · ".join(f"{c['label']}: {len(c['doc_ids'])} văn bản" for c in columns))
@@ -511,20 +510,20 @@ def compare_page(searcher, index_dir: str) -> None:
     column = t2.selectbox("Cột", col_ids, key="c_theme_col")
     cell = rv.theme_cell(r, theme, column)
     st.markdown(f"**{html.escape(theme)} · {html.escape(column)}: {cell['count']} đoạn**", unsafe_allow_html=True)
-    for p in research.passages_detail(searcher, cell["passage_ids"]):
+    for p in lib.passages(who, cell["passage_ids"]):
         where = " · ".join(x for x in [p["label"] or "", f"trang {p['page']}" if p["page"] else ""] if x)
         head = link_html(p["number"] or "văn bản", views.doc_link(p["doc_id"], p["passage_id"]))
         passage_card(head + (f" · {html.escape(where)}" if where else ""),
                      views.highlight(p["text"], "", strip_markup=True))
 
 
-def tasks_page(searcher, index_dir: str) -> None:
-    facets = searcher.store.facets()
+def tasks_page(lib: Library, who: Principal, index_dir: str) -> None:
+    facets = lib.facets(who)
     c1, c2, c3 = st.columns([2, 3, 2])
     province = c1.selectbox("Tỉnh/thành", [ALL] + facets["province"], key="t_province")
     agency = c2.text_input("Cơ quan", key="t_agency", placeholder="Ví dụ: Sở Nội vụ (có dấu hoặc không dấu)")
     dated = c3.checkbox("Chỉ nhiệm vụ có thời hạn", key="t_dated")
-    items = cached_tasks(index_dir, searcher.store.data_version, None if province == ALL else province,
+    items = cached_tasks(index_dir, lib.data_version, who, None if province == ALL else province,
                          agency.strip() or None, dated)
     deadlines = rv.deadline_list(items)
     st.caption(f"{len(items)} nhiệm vụ, {len(deadlines)} có hạn cụ thể.")
@@ -550,15 +549,15 @@ def tasks_page(searcher, index_dir: str) -> None:
                     f"{link_html(d['number'], d['link'])}: {html.escape(d['task'])}", unsafe_allow_html=True)
 
 
-def similar_page(searcher, index_dir: str) -> None:
-    doc_names = rv.document_options(searcher.docs()["documents"])
+def similar_page(lib: Library, who: Principal, index_dir: str) -> None:
+    doc_names = rv.document_options(lib.documents(who)["documents"])
     if not doc_names:
         st.info("Chỉ mục chưa có văn bản nào.")
         return
     c1, c2 = st.columns([4, 1])
     doc_id = c1.selectbox("Văn bản", list(doc_names), format_func=doc_names.get, key="s_doc")
     k = c2.number_input("Số văn bản", min_value=1, max_value=20, value=5, key="s_k")
-    r = cached_similar(index_dir, searcher.store.data_version, int(doc_id), int(k))
+    r = cached_similar(index_dir, lib.data_version, who, int(doc_id), int(k))
     cards = rv.similar_cards(r)
     st.markdown(f"Văn bản ở tỉnh/thành khác giống nhất với {link_html(doc_names[doc_id], views.doc_link(doc_id))}:",
                 unsafe_allow_html=True)
@@ -579,36 +578,35 @@ def similar_page(searcher, index_dir: str) -> None:
 # --- administration -----------------------------------------------------------------------------------
 
 @st.fragment(run_every=1.0)
-def ingest_progress(runner: views.IngestRunner) -> None:
+def ingest_progress(runner: jobs.IngestRunner) -> None:
     job = runner.job
     if job is None or not job.running:
         st.rerun()  # the whole page, to show the report and the new facets
     st.progress(job.fraction, text=job.message)
 
 
-def admin_page(searcher, runner: views.IngestRunner, corpus_dir: str, upload_dir: str) -> None:
+def admin_page(lib: Library, runner: jobs.IngestRunner, corpus_dir: str, upload_dir: str) -> None:
     st.subheader("Thêm văn bản")
     st.caption("Tải lên tệp PDF, DOCX, TXT hoặc MD. Trong khi nạp, tra cứu vẫn dùng chỉ mục trước đó.")
     n = st.session_state.setdefault("uploader_n", 0)
-    files = st.file_uploader("Tệp văn bản", type=list(views.UPLOAD_TYPES), accept_multiple_files=True,
+    files = st.file_uploader("Tệp văn bản", type=list(jobs.UPLOAD_TYPES), accept_multiple_files=True,
                              key=f"uploader-{n}")
     c1, c2 = st.columns(2)
     if c1.button("Nạp các tệp đã chọn", type="primary", disabled=runner.running or not files):
         try:
-            paths = views.save_uploads(files, upload_dir)
-            runner.start(paths, embedder=searcher.embedder, label="upload")
+            paths = jobs.save_uploads(files, upload_dir)
+            runner.start(SYSTEM, paths, label="upload")
             st.session_state["uploader_n"] = n + 1
             st.rerun()
-        except (views.BusyError, OSError, ValueError) as e:
+        except (jobs.BusyError, OSError, ValueError) as e:
             st.error(f"Không nạp được: {e}")
     with c2:
         prune = st.checkbox("Xoá khỏi chỉ mục các tệp không còn trong thư mục", value=False)
         if st.button(f"Cập nhật từ thư mục văn bản “{corpus_dir}”", disabled=runner.running):
             try:
-                runner.start(source_paths(corpus_dir, upload_dir), prune=prune, embedder=searcher.embedder,
-                             label="corpus")
+                runner.start(SYSTEM, source_paths(corpus_dir, upload_dir), prune=prune, label="corpus")
                 st.rerun()
-            except views.BusyError as e:
+            except jobs.BusyError as e:
                 st.error(str(e))
 
     job = runner.job
@@ -627,8 +625,8 @@ def admin_page(searcher, runner: views.IngestRunner, corpus_dir: str, upload_dir
 
     st.subheader("Trạng thái chỉ mục")
     try:
-        stats = searcher.stats()
-    except Exception as e:
+        stats = lib.stats(SYSTEM)
+    except VanbanError as e:
         st.error(f"Không đọc được trạng thái chỉ mục: {e}")
         return
     rows = views.status_rows(stats)
@@ -645,30 +643,31 @@ def main() -> None:
     st.html(CSS)
     index_dir, corpus_dir, upload_dir = settings()
     runner = get_runner(index_dir)
-    if not has_index(index_dir):
+    if not runner.library.has_index():
         first_build(runner, corpus_dir, upload_dir)
         return
     try:
-        searcher = get_searcher(index_dir)
-    except Exception as e:
-        st.error(f"Không mở được chỉ mục tại “{index_dir}”: {e}")
+        lib = get_library(index_dir)
+    except VanbanError as e:
+        st.error(views.md_escape(f"Không mở được chỉ mục tại “{index_dir}”: {e}"))
         return
+    who = ANYONE
 
     if "q" not in st.session_state and st.query_params.get("q"):
         st.session_state["q"] = st.query_params["q"]
     if st.query_params.get("doc"):
-        document_page(searcher, index_dir, st.query_params["doc"])
+        document_page(lib, who, index_dir, st.query_params["doc"])
         return
 
-    filters, k = sidebar_filters(searcher)
+    filters, k = sidebar_filters(lib, who)
     st.title("Tra cứu văn bản chỉ đạo")
     tabs = dict(zip(TABS, st.tabs(TABS, key="tab", on_change="rerun")))
-    pages = {"Tra cứu": lambda: search_page(searcher, runner, filters, k),
-             "Mạng trích dẫn": lambda: graph_page(searcher, index_dir),
-             "So sánh tỉnh": lambda: compare_page(searcher, index_dir),
-             "Nhiệm vụ & thời hạn": lambda: tasks_page(searcher, index_dir),
-             "Văn bản tương tự": lambda: similar_page(searcher, index_dir),
-             "Quản trị": lambda: admin_page(searcher, runner, corpus_dir, upload_dir)}
+    pages = {"Tra cứu": lambda: search_page(lib, who, runner, filters, k),
+             "Mạng trích dẫn": lambda: graph_page(lib, who, index_dir),
+             "So sánh tỉnh": lambda: compare_page(lib, who, index_dir),
+             "Nhiệm vụ & thời hạn": lambda: tasks_page(lib, who, index_dir),
+             "Văn bản tương tự": lambda: similar_page(lib, who, index_dir),
+             "Quản trị": lambda: admin_page(lib, runner, corpus_dir, upload_dir)}
     for name, tab in tabs.items():
         if tab.open:  # lazy tabs: only the open one runs
             with tab:

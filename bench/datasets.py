@@ -120,7 +120,7 @@ def _alqac_questions(path: Path, prefix: str) -> list[Question]:
 
 
 def _fold_id(s: str) -> str:
-    from ingest.normalize import fold
+    from vn.text import fold
     return fold(s).lower()
 
 

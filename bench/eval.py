@@ -15,7 +15,7 @@ and the unit-level retrieval of bench/retrieval.py (its BM25, dense and hybrid);
 bench/RETRIEVAL_NOTES.md.
 
 Documents go through the real pipeline (run_ingest) into an index cached under bench/cache/; the
-ranking is the library's: Searcher.retrieve for BM25 and dense candidates, index.search.fuse for the
+ranking is the library's: Reader.retrieve for BM25 and dense candidates, index.search.fuse for the
 hybrid. A document (an ALQAC article, a congbot file) may be split into several passages; documents
 are ranked by their best passage. Per-question misses go to bench/out/.
 """
@@ -106,7 +106,7 @@ def embedder_for(name: str):
 
 def build_index(corpus: ds.Corpus, index_dir: Path, embedder, log=print) -> Path:
     """Ingest (incrementally: a cached index is reused, changed files re-embedded)."""
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     t = time.time()
     report = run_ingest(corpus.files, index_dir, prune=True, embedder=embedder)
     if report.failed:
@@ -125,8 +125,9 @@ class PassageIndex:
     """
 
     def __init__(self, corpus: ds.Corpus, folder: Path, embedder, max_chars: int | None = None, log=print):
-        from index.dense import DenseIndex
-        from index.lexical import LexicalIndex
+        from index.lexical import analyze
+        from index.passage_search.bm25 import LexicalIndex
+        from index.passage_search.dense import DenseIndex
         from ingest.chunking import MAX_CHARS
         self.embedder = embedder
         self.name = f"{folder.name}-{embedder.name.replace('/', '_').replace(':', '_')}-c{max_chars or MAX_CHARS}"
@@ -137,7 +138,7 @@ class PassageIndex:
         vectors = self._vectors([p["clean"] for p in passages], folder / f"vectors-{embedder.name.replace('/', '_').replace(':', '_')}", log)
         ids = np.arange(len(passages), dtype=np.int64)
         self.dense = DenseIndex.build(ids, vectors, "flat")
-        self.lexical = LexicalIndex.build(ids, [p["tokens"] for p in passages])
+        self.lexical = LexicalIndex.build(ids, [analyze(p["tokens"]) for p in passages])
 
     @staticmethod
     def _passages(corpus, cache: Path, max_chars: int, log) -> list[dict]:
@@ -181,7 +182,7 @@ class PassageIndex:
         return mat[[row[h] for h in hashes]]
 
     def candidates(self, text: str) -> tuple[list, list]:
-        """Exactly Searcher.retrieve's two candidate lists (dense and bm25), FETCH each."""
+        """Exactly Reader.retrieve's two candidate lists (dense and bm25), FETCH each."""
         from index.lexical import analyze_query
         return (self.dense.search(self.embedder.embed_query(text), FETCH),
                 self.lexical.search(analyze_query(text), FETCH))
@@ -197,19 +198,21 @@ def _corpus_fp(corpus: ds.Corpus) -> str:
 
 
 class StoreIndex:
-    """An index built by the real pipeline (run_ingest) and read through Searcher."""
+    """An index built by the real pipeline (run_ingest) and read through the library, as an administrator."""
 
     def __init__(self, corpus: ds.Corpus, index_dir: Path, embedder):
-        from index.search import Searcher
-        self.searcher = Searcher(index_dir, embedder=embedder)
+        from index.access import SYSTEM
+        from index.library import Library
+        self.library = Library(index_dir, embedder=embedder)
+        self.searcher = self.library.reader(SYSTEM)
         self.keys: dict[int, list[str]] = {}
-        rows = self.searcher.store.db.execute(
-            "SELECT p.id, f.path FROM passages p JOIN files f ON f.doc_id = p.doc_id ORDER BY f.path")
-        for pid, path in rows:
-            key = corpus.key_of.get(Path(path).name)
-            if key is not None:
-                self.keys.setdefault(pid, []).append(key)
-        self.name = f"{Path(index_dir).parent.name}-{self.searcher.generation.name}-{embedder.name.replace('/', '_')}"
+        for d in self.searcher.catalog.documents():
+            keys = [k for path in d["paths"] if (k := corpus.key_of.get(Path(path).name)) is not None]
+            for p in self.searcher.catalog.document_passages(d["id"]):
+                if keys:
+                    self.keys.setdefault(p["id"], []).extend(keys)
+        generation = self.library.engine.current()
+        self.name = f"{Path(index_dir).parent.name}-{generation}-{embedder.name.replace('/', '_')}"
 
     def candidates(self, text: str) -> tuple[list, list]:
         s = self.searcher
@@ -283,7 +286,7 @@ def _rank(ranked: list[str], relevant: set[str]) -> int | None:
 def baseline_bm25(corpus: ds.Corpus, questions: list[ds.Question], cache_dir: Path) -> dict[str, float]:
     """The corpora README's baseline (bm25s defaults, underthesea words, lower-cased), for comparison."""
     import bm25s
-    from ingest.chunking import segment_words
+    from vn.words import segment_words
     tok_file = cache_dir / "baseline_tokens.json"
     keys = [corpus.key_of[f.name] for f in corpus.files]
     if tok_file.exists():
@@ -320,7 +323,7 @@ def _setup(name: str, embedder, title: str = "none", max_chars: int | None = Non
 def _questions(name: str, split: str, fold_queries: bool = False) -> list[ds.Question]:
     qs = ds.load_questions(name, split)
     if fold_queries:
-        from ingest.normalize import fold
+        from vn.text import fold
         qs = [ds.Question(q.id, fold(q.text), q.relevant, q.extra) for q in qs]
     return qs
 
@@ -394,12 +397,13 @@ def run_tune(args, embedder) -> dict:
 
 def run_seeds(args, embedder) -> dict:
     """Each seed question passes if its expected documents are found (cites: qa.cites; passage: top 3)."""
+    from index.access import SYSTEM
+    from index.library import Library
     from index.qa import ask
-    from index.search import Searcher
     corpus = ds.load_corpus("seeds")
     folder = ds.CACHE / "seeds"
     index_dir = build_index(corpus, folder / "index", embedder)
-    s = Searcher(index_dir, embedder=embedder)
+    s = Library(index_dir, embedder=embedder).reader(SYSTEM)
     passed, lines = 0, []
     modes = ("hybrid", "bm25", "dense")
     per_mode = {m: 0 for m in modes}
@@ -430,7 +434,7 @@ def run_seeds(args, embedder) -> dict:
     print(f"\nseeds: {passed}/{total} pass (hybrid search for 'passage', qa.cites for 'cites')")
     print("\n".join(lines))
     print("passage questions passing per mode: " + ", ".join(f"{m} {per_mode[m]}/{n_passage}" for m in modes))
-    s.close()
+    s.engine.close()
     return {"passed": passed, "total": total, **per_mode}
 
 

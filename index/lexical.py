@@ -1,4 +1,4 @@
-"""BM25 (bm25s) over underthesea word-segmented tokens with diacritic folding.
+"""Lexical terms of a text: underthesea words plus diacritic-folded syllables (what BM25 indexes).
 
 Each passage is indexed as its lower-cased words ("dân_vận") plus its folded syllables
 ("dan", "van"), so "dan van kheo" finds "Dân vận khéo" while a query typed with diacritics
@@ -6,19 +6,14 @@ also matches the exact words and ranks those passages first.
 """
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
-import numpy as np
+from vn.stopwords import FUNCTION_WORDS as _STOP
+from vn.text import fold
 
-from ingest.normalize import fold
-
-__all__ = ["LexicalIndex", "analyze", "analyze_query"]
+__all__ = ["analyze", "analyze_query"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Function words that carry no topic, compared with diacritics ("và" is dropped, "vá" is not).
-_STOP = set("và của các là có được cho với trong về theo tại để những một này đã từ thì ra bị do".split())
 
 
 def analyze(tokens: str) -> list[str]:
@@ -35,59 +30,5 @@ def analyze(tokens: str) -> list[str]:
 
 
 def analyze_query(text: str) -> list[str]:
-    from ingest.chunking import segment_words
+    from vn.words import segment_words
     return analyze(segment_words(text))
-
-
-class LexicalIndex:
-    FILES = "bm25"
-
-    def __init__(self, retriever, ids: np.ndarray):
-        self.retriever = retriever
-        self.ids = ids
-        self._row = {int(pid): i for i, pid in enumerate(ids)}
-
-    @classmethod
-    def build(cls, ids: np.ndarray, token_texts: list[str]) -> "LexicalIndex":
-        import bm25s
-        retriever = bm25s.BM25()
-        corpus = [analyze(t) or ["∅"] for t in token_texts]
-        if corpus:
-            retriever.index(corpus, show_progress=False)
-        return cls(retriever, np.asarray(ids, dtype=np.int64))
-
-    def save(self, directory: Path) -> None:
-        d = Path(directory) / self.FILES
-        d.mkdir(parents=True, exist_ok=True)
-        if len(self.ids):
-            self.retriever.save(str(d), show_progress=False)
-        np.save(d / "ids.npy", self.ids)
-        (d / "info.json").write_text(json.dumps({"passages": int(len(self.ids)), "analyzer": "words+folded-syllables"},
-                                                ensure_ascii=False), encoding="utf-8")
-
-    @classmethod
-    def load(cls, directory: Path) -> "LexicalIndex":
-        import bm25s
-        d = Path(directory) / cls.FILES
-        ids = np.load(d / "ids.npy")
-        retriever = bm25s.BM25.load(str(d), show_progress=False, verbosity=0) if len(ids) else bm25s.BM25()
-        return cls(retriever, ids)
-
-    def search(self, terms: list[str], k: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
-        """Top k (passage id, score) with score > 0; ``allowed`` restricts to those passage ids."""
-        if not len(self.ids) or not terms:
-            return []
-        vocab = self.retriever.vocab_dict
-        terms = [t for t in terms if t in vocab]
-        if not terms:
-            return []
-        scores = self.retriever.get_scores(terms)
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            rows = [self._row[p] for p in allowed if p in self._row]
-            mask[rows] = True
-            scores = np.where(mask, scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.ids[i]), float(scores[i])) for i in top if scores[i] > 0]

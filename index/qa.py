@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import re
 
-from ingest.chunking import split_sentences
-from ingest.normalize import fold
+from vn.cite import format_citation
+from vn.stopwords import QUERY_WORDS_FOLDED as _STOP
+from vn.text import fold
+from vn.words import split_sentences
 
 from .query import Query, parse_query
-from .search import Filters, Searcher, document_json
+from .documents import citing_passage
+from .search import Filters, Reader, document_json
 
 __all__ = ["ask", "cites", "find_references", "best_sentence", "format_citation"]
 
 _SYLL = re.compile(r"\w+")
-_STOP = set("van ban nao cua cac la co duoc cho voi trong ve theo tai de nhung mot nay da tu thi ra bi do gi "
-            "nhu the sao ai khong".split())
 
 
 def _terms(text: str) -> set[str]:
@@ -37,52 +38,32 @@ def best_sentence(passage_text: str, question: str) -> tuple[int, int]:
     return best
 
 
-def format_citation(doc: dict) -> str:
-    """"Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk"."""
-    parts = [doc.get("type") or "Văn bản"]
-    if doc.get("number"):
-        parts.append(f"số {doc['number']}")
-    if doc.get("date"):
-        y, m, d = doc["date"].split("-")
-        parts.append(f"ngày {int(d)}/{int(m)}/{y}")
-    if doc.get("issuer"):
-        parts.append(f"của {doc['issuer']}")
-    return " ".join(parts)
-
-
-def find_references(s: Searcher, reference: str) -> list[dict]:
+def find_references(r: Reader, reference: str) -> list[dict]:
     """Canonical references in the store that a (possibly short) reference query matches."""
-    from ingest.citations import key_matches, parse_reference_query
+    from vn.numbers import key_matches, parse_reference_query
     partials = parse_reference_query(reference)
     if not partials:
         return []
-    return [r for r in s.store.reference_keys() if any(key_matches(p, r["key"]) for p in partials)]
+    return [k for k in r.catalog.reference_keys() if any(key_matches(p, k["key"]) for p in partials)]
 
 
-def cites(s: Searcher, reference: str, filters: Filters | None = None) -> dict:
+def cites(r: Reader, reference: str, filters: Filters | None = None) -> dict:
     """Every document citing ``reference``, with the citing passage and the quote as written."""
-    s.refresh()
-    candidates = find_references(s, reference)
+    r.engine.refresh()
+    candidates = find_references(r, reference)
     allowed_docs = None
     if filters is not None and not filters.empty():
-        allowed = s.allowed_passages(filters)
-        allowed_docs = {p["doc_id"] for p in s.store.passages(list(allowed)).values()}
+        allowed_docs = r.catalog.doc_ids(r.passage_filter(filters))
     out_candidates = []
     for c in candidates:
         docs: dict[int, dict] = {}
-        for r in s.store.references(key=c["key"]):
-            if allowed_docs is not None and r["doc_id"] not in allowed_docs:
+        for ref in r.catalog.references(key=c["key"]):
+            if allowed_docs is not None and ref["doc_id"] not in allowed_docs:
                 continue
-            d = docs.get(r["doc_id"])
+            d = docs.get(ref["doc_id"])
             if d is None:
-                d = docs[r["doc_id"]] = {**document_json(s.store.document(r["doc_id"])), "passages": []}
-            p = s.store.passages([r["passage_id"]]).get(r["passage_id"]) if r["passage_id"] else None
-            text = p["text"] if p else r["sentence"]
-            qs = (r["start"] - p["start"]) if p else max(text.find(r["quote"]), 0)
-            d["passages"].append({"passage_id": r["passage_id"], "text": text, "page": p["page"] if p else None,
-                                  "label": p["label"] if p else None, "quote": r["quote"],
-                                  "quote_start": qs, "quote_end": qs + len(r["quote"]),
-                                  "sentence": r["sentence"], "notes": r["notes"]})
+                d = docs[ref["doc_id"]] = {**document_json(r.catalog.document(ref["doc_id"])), "passages": []}
+            d["passages"].append(citing_passage(r, ref))
         out_candidates.append({"key": c["key"], "canonical": c["canonical"], "n_documents": len(docs),
                                "documents": sorted(docs.values(), key=lambda d: (d["date"] or "9999", d["number"] or ""))})
     documents = out_candidates[0]["documents"] if len(out_candidates) == 1 else []
@@ -103,7 +84,7 @@ def cites(s: Searcher, reference: str, filters: Filters | None = None) -> dict:
 
 def _describe(reference: str) -> str:
     """"Văn bản nào trích dẫn Chỉ thị 99?" -> "Chỉ thị 99" (the reference the query names)."""
-    from ingest.citations import TYPE_WORDS, parse_reference_query
+    from vn.numbers import TYPE_WORDS, parse_reference_query
     parts = []
     for p in parse_reference_query(reference):
         if "kind" in p:
@@ -115,7 +96,7 @@ def _describe(reference: str) -> str:
     return ", ".join(parts) or f"“{reference}”"
 
 
-def _passages_answer(s: Searcher, question: str, hits: list[dict]) -> list[dict]:
+def _passages_answer(r: Reader, question: str, hits: list[dict]) -> list[dict]:
     out = []
     for h in hits:
         ss, se = best_sentence(h["text"], question)
@@ -130,7 +111,7 @@ def _unique_docs(passages: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-def ask(s: Searcher, question: str, k: int = 5, filters: Filters | None = None) -> dict:
+def ask(r: Reader, question: str, k: int = 5, filters: Filters | None = None) -> dict:
     """{question, intent, answer, documents, passages}"""
     q: Query = parse_query(question)
     filters = filters or Filters()
@@ -141,39 +122,39 @@ def ask(s: Searcher, question: str, k: int = 5, filters: Filters | None = None) 
 
     if q.intent == "cites":
         ref = (q.numbers[0] if q.numbers and not q.references else _reference_text(q))
-        return _cites_answer(base, cites(s, ref, filters if not filters.empty() else None))
+        return _cites_answer(base, cites(r, ref, filters if not filters.empty() else None))
 
-    targets = _target_documents(s, q)
+    targets = _target_documents(r, q)
     if q.intent in ("signer", "lookup", "content") and targets:
         if q.intent == "signer":
             answer = "; ".join(f"{format_citation(d)} do {d['signer'] or 'không rõ người ký'}"
                                + (f" ({d['signer_title']})" if d["signer_title"] else "") + " ký." for d in targets)
             hits = []
             for d in targets:
-                ps = s.store.document_passages(d["id"])
+                ps = r.catalog.document_passages(d["id"])
                 sig = [p for p in ps if d["signer"] and d["signer"] in p["text"]] or ps[-1:]
                 hits += [_passage_hit(p, d) for p in sig]
-            return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(s, question, hits)}
+            return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(r, question, hits)}
         rest = _strip_reference_words(q)
         if q.intent == "lookup" or not rest:
-            hits = [_passage_hit(p, d) for d in targets for p in s.store.document_passages(d["id"])[:k]]
+            hits = [_passage_hit(p, d) for d in targets for p in r.catalog.document_passages(d["id"])[:k]]
             answer = "; ".join(f"{format_citation(d)}: {d['title'] or ''}".rstrip(": ") for d in targets)
-            return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(s, question, hits)}
+            return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(r, question, hits)}
         filters = Filters(doc_ids=[d["id"] for d in targets])
     elif q.intent in ("signer", "lookup", "content") and (q.numbers or q.references):
         # not in the index itself: the documents citing it are the next best answer
-        res = cites(s, question, filters if not filters.empty() else None)
+        res = cites(r, question, filters if not filters.empty() else None)
         if res["documents"] or len(res["candidates"]) > 1:
             return _cites_answer(base, res, f"{_describe(question)} không có trong chỉ mục. ")
         return {**base, "answer": f"Không tìm thấy văn bản “{(q.numbers or [_reference_text(q)])[0]}” trong chỉ mục.",
                 "documents": [], "passages": []}
 
-    hits = s.hydrate(s.retrieve(question, k, "hybrid", filters))
+    hits = r.hydrate(r.retrieve(question, k, "hybrid", filters))
     if not hits and not filters.empty() and (q.province or q.year_from or q.doc_type):
-        hits = s.hydrate(s.retrieve(question, k, "hybrid", None))  # the parsed filters were too strict
+        hits = r.hydrate(r.retrieve(question, k, "hybrid", None))  # the parsed filters were too strict
     if not hits:
         return {**base, "answer": "Không tìm thấy đoạn văn bản nào phù hợp với câu hỏi.", "documents": [], "passages": []}
-    passages = _passages_answer(s, question, hits)
+    passages = _passages_answer(r, question, hits)
     top = passages[0]
     answer = f"{top['sentence'].strip()} ({format_citation(top['document'])})"
     return {**base, "answer": answer, "documents": _unique_docs(passages), "passages": passages}
@@ -199,16 +180,16 @@ def _reference_text(q: Query) -> str:
     return r.get("text") or q.text
 
 
-def _target_documents(s: Searcher, q: Query) -> list[dict]:
+def _target_documents(r: Reader, q: Query) -> list[dict]:
     """Documents of the index that the query names by number (or by a reference to them)."""
     found = []
     for n in q.numbers:
-        found += s.store.documents_by_number(n)
+        found += r.catalog.documents_by_number(n)
     if not found and q.references:
-        from ingest.citations import key_matches
-        ids = {i for key, doc_ids in s.document_keys().items()
+        from vn.numbers import key_matches
+        ids = {i for key, doc_ids in r.document_keys().items()
                if any(key_matches(p, key) for p in q.references) for i in doc_ids}
-        found = [s.store.document(i) for i in sorted(ids)]
+        found = [r.catalog.document(i) for i in sorted(ids)]
     return [document_json(d) for d in {d["id"]: d for d in found}.values()]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.normalize import fold
+from vn.text import fold
 
 __all__ = ["Query", "parse_query", "INTENTS", "DOC_TYPES"]
 
@@ -43,8 +43,8 @@ class Query:
 
 
 def parse_query(text: str) -> Query:
-    from ingest.citations import parse_reference_query
-    from ingest.metadata import find_province
+    from vn.numbers import parse_reference_query
+    from vn.places import find_province
 
     text = " ".join(text.split())
     q = Query(text=text)

@@ -6,7 +6,6 @@ Everything here reads the store (documents, passages, refs, vectors) and the emb
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -15,11 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import split_sentences
-from ingest.normalize import UPPER, fold
+from vn.cite import format_citation
+from vn.numbers import key_matches, parse_reference_query
+from vn.places import find_province
+from vn.text import UPPER, fold
+from vn.words import split_sentences
 
-from .qa import format_citation
-from .search import Searcher, document_json
+from .documents import own_key
+from .errors import InvalidInput
+from .export import csv_text
+from .search import Filters, Reader, document_json
 
 __all__ = [
     "reference_graph", "graph_json", "graph_graphml", "graph_csv",
@@ -42,11 +46,10 @@ SIMILAR_CANDIDATES = 50
 # --- shared helpers ------------------------------------------------------------------------------
 
 def resolve_province(name: str) -> str:
-    """Canonical province name for any spelling ("dak lak" -> "Đắk Lắk"); ValueError if unknown."""
-    from ingest.metadata import find_province
+    """Canonical province name for any spelling ("dak lak" -> "Đắk Lắk"); InvalidInput if unknown."""
     p = find_province(name)
     if p is None:
-        raise ValueError(f"không nhận ra tỉnh/thành “{name}”")
+        raise InvalidInput(f"Không nhận ra tỉnh/thành “{name}”.", field="province")
     return p
 
 
@@ -75,38 +78,22 @@ def _is_boilerplate(clean: str) -> bool:
     return words < 20
 
 
-def _vectors(s: Searcher, pids: list[int]) -> dict[int, np.ndarray]:
-    """Stored passage vectors (the store, not FAISS: it has every passage of the current data)."""
-    out: dict[int, np.ndarray] = {}
-    for i in range(0, len(pids), 500):
-        chunk = [int(x) for x in pids[i:i + 500]]
-        rows = s.store.db.execute(
-            f"SELECT passage_id, vector FROM vectors WHERE passage_id IN ({','.join('?' * len(chunk))})", chunk)
-        out.update({r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows})
-    return out
-
-
-def passages_detail(s: Searcher, passage_ids: list[int]) -> list[dict]:
+def passages_detail(reader: Reader, passage_ids: list[int]) -> list[dict]:
     """Text, label, page and document of passages (what a cell or a node opens), in the given order."""
-    rows = s.store.passages(list(passage_ids))
+    rows = reader.catalog.passages(list(passage_ids))
     docs: dict[int, dict] = {}
     out = []
     for pid in passage_ids:
         p = rows.get(pid)
         if p is None:
             continue
-        d = docs.get(p["doc_id"]) or docs.setdefault(p["doc_id"], document_json(s.store.document(p["doc_id"])))
+        d = docs.get(p["doc_id"]) or docs.setdefault(p["doc_id"], document_json(reader.catalog.document(p["doc_id"])))
         out.append({"passage_id": pid, "doc_id": p["doc_id"], "number": d["number"], "text": p["text"],
                     "label": p["label"], "page": p["page"], "document": d})
     return out
 
 
 # --- reference network ---------------------------------------------------------------------------
-
-def _own_key(d: dict) -> str | None:
-    from ingest.citations import document_key
-    return document_key(d.get("number"), d.get("province"))
-
 
 def _ref_level(key: str, scope: str) -> str:
     if scope == "global":
@@ -123,30 +110,29 @@ def _ref_province(key: str, scope: str) -> str | None:
     return None if p == "?" else p
 
 
-def reference_graph(s: Searcher, province: str | None = None, year_from: int | None = None,
+def reference_graph(reader: Reader, province: str | None = None, year_from: int | None = None,
                     year_to: int | None = None, reference: str | None = None):
     """Documents and the documents they cite, as a networkx.DiGraph.
 
     Nodes are ``doc:<id>`` for indexed documents and the reference key ("KL|114|TW") for cited
     documents not in the index; a reference to an indexed document points at its ``doc:`` node.
     Node attributes: label, kind ("indexed" | "cited"), level (trung ương | tỉnh | huyện), province,
-    year, cited_by (distinct citing documents in the graph), and doc_id / path / title for indexed
+    year, cited_by (distinct citing documents in the graph), and doc_id / file (its name) / title for indexed
     documents, key / canonical / scope for cited ones. Edge attributes: count and ``passages``
     (passage_id, quote, sentence of each citation). Filters: the citing document's province and
     year; ``reference`` (any form: "114-KL/TW", "Kết luận 114") keeps only citations of it.
     """
     import networkx as nx
-    from ingest.citations import key_matches, parse_reference_query
 
-    s.refresh()
+    reader.engine.refresh()
     if province:
         province = resolve_province(province)
     partials = parse_reference_query(reference) if reference else None
     if reference and not partials:
-        raise ValueError(f"không hiểu tham chiếu “{reference}”; ví dụ: “114-KL/TW”, “Kết luận 114”")
+        raise InvalidInput(f"Không hiểu tham chiếu “{reference}”; ví dụ: “114-KL/TW”, “Kết luận 114”.", field="reference")
 
-    docs = s.store.documents()
-    by_key = {k: d for d in docs if (k := _own_key(d))}
+    docs = reader.catalog.documents()
+    by_key = {k: d for d in docs if (k := own_key(d))}
     chosen = [d for d in docs if (not province or d["province"] == province)
               and (year_from is None or (_year(d) or 0) >= year_from)
               and (year_to is None or (_year(d) or 9999) <= year_to)]
@@ -155,14 +141,14 @@ def reference_graph(s: Searcher, province: str | None = None, year_from: int | N
     def add_doc(d: dict) -> str:
         n = f"doc:{d['id']}"
         if n not in g:
-            attrs = {"label": _doc_label(d), "kind": "indexed", "doc_id": d["id"], "path": d["path"],
+            attrs = {"label": _doc_label(d), "kind": "indexed", "doc_id": d["id"], "file": Path(d["path"]).name,
                      "type": d["doc_type"], "title": d["title"], "issuer": d["issuer"], "date": d["date"],
                      "year": _year(d), "province": d["province"], "level": d["level"]}
             g.add_node(n, **{k: v for k, v in attrs.items() if v is not None})
         return n
 
     for d in chosen:
-        refs = s.store.references(doc_id=d["id"])
+        refs = reader.catalog.references(doc_id=d["id"])
         if partials is not None:
             refs = [r for r in refs if any(key_matches(p, r["key"]) for p in partials)]
             if not refs:
@@ -225,15 +211,14 @@ GRAPH_CSV_FIELDS = ["source", "source_label", "source_province", "target", "targ
 
 def graph_csv(g) -> str:
     """One row per edge (citing document -> cited document)."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=GRAPH_CSV_FIELDS)
-    w.writeheader()
+    rows = []
     for u, v, a in sorted(g.edges(data=True), key=lambda e: (g.nodes[e[0]]["label"], g.nodes[e[1]]["label"])):
         nu, nv = g.nodes[u], g.nodes[v]
-        w.writerow({"source": u, "source_label": nu["label"], "source_province": nu.get("province", ""),
-                    "target": v, "target_label": nv["label"], "target_level": nv.get("level", ""),
-                    "target_province": nv.get("province", ""), **_flat_edge(a)})
-    return buf.getvalue()
+        row = {"source": u, "source_label": nu["label"], "source_province": nu.get("province", ""),
+               "target": v, "target_label": nv["label"], "target_level": nv.get("level", ""),
+               "target_province": nv.get("province", ""), **_flat_edge(a)}
+        rows.append([row[f] for f in GRAPH_CSV_FIELDS])
+    return csv_text(GRAPH_CSV_FIELDS, rows)
 
 
 # --- themes --------------------------------------------------------------------------------------
@@ -244,14 +229,14 @@ def load_themes(path: str | Path | None = None) -> list[dict]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"không đọc được tệp chủ đề {path}: {e}") from e
+        raise InvalidInput(f"Không đọc được tệp chủ đề {path}: {e}") from e
     themes = data.get("themes") if isinstance(data, dict) else data
     if not isinstance(themes, list) or not themes:
-        raise ValueError(f"{path}: cần danh sách “themes”, mỗi mục có name, description, cues")
+        raise InvalidInput(f"{path}: cần danh sách “themes”, mỗi mục có name, description, cues")
     out = []
     for i, t in enumerate(themes):
         if not isinstance(t, dict) or not t.get("name") or not t.get("description"):
-            raise ValueError(f"{path}: chủ đề thứ {i + 1} thiếu name hoặc description")
+            raise InvalidInput(f"{path}: chủ đề thứ {i + 1} thiếu name hoặc description")
         out.append({"name": t["name"], "description": t["description"], "cues": list(t.get("cues") or [])})
     return out
 
@@ -263,20 +248,20 @@ def _cue_pattern(cues: list[str]) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in folded) + r")(?!\w)")
 
 
-def assign_themes(s: Searcher, themes: list[dict], passage_ids: list[int] | None = None) -> list[dict]:
+def assign_themes(reader: Reader, themes: list[dict], passage_ids: list[int] | None = None) -> list[dict]:
     """Passages assigned to themes: [{passage_id, doc_id, theme, similarity, margin, cues}].
 
     Rule (see THEME_MARGIN): a cue word in the folded passage text, or an embedder similarity that
     stands out for the passage. Boilerplate passages (header, addressees, "Nơi nhận") are skipped.
     """
     if passage_ids is None:
-        passage_ids = s.store.live_passage_ids()
-    rows = s.store.passages(list(passage_ids))
+        passage_ids = reader.catalog.live_passage_ids()
+    rows = reader.catalog.passages(list(passage_ids))
     pids = [pid for pid in passage_ids if pid in rows and not _is_boilerplate(rows[pid]["clean"])]
     if not pids or not themes:
         return []
-    tvec = np.stack([s.embedder.embed_query(f"{t['name']}: {t['description']}") for t in themes])
-    vecs = _vectors(s, pids)
+    tvec = np.stack([reader.embedder.embed_query(f"{t['name']}: {t['description']}") for t in themes])
+    vecs = reader.catalog.vectors(pids)
     pats = [_cue_pattern(t["cues"]) for t in themes]
     out = []
     for pid in pids:
@@ -297,7 +282,7 @@ def assign_themes(s: Searcher, themes: list[dict], passage_ids: list[int] | None
 
 # --- compare -------------------------------------------------------------------------------------
 
-def compare(s: Searcher, provinces: list[str] | None = None, doc_ids: list[int] | None = None,
+def compare(reader: Reader, provinces: list[str] | None = None, doc_ids: list[int] | None = None,
             themes: list[dict] | None = None) -> dict:
     """Provinces (or single documents) side by side.
 
@@ -309,8 +294,8 @@ def compare(s: Searcher, provinces: list[str] | None = None, doc_ids: list[int] 
     ``theme_matrix`` [{theme, description, cells: {column id: {count, passage_ids, doc_ids, passages}}}].
     With neither provinces nor documents, every province in the index is a column.
     """
-    s.refresh()
-    docs = s.store.documents()
+    reader.engine.refresh()
+    docs = reader.catalog.documents()
     by_id = {d["id"]: d for d in docs}
     columns: list[dict] = []
     if not provinces and not doc_ids:
@@ -324,7 +309,7 @@ def compare(s: Searcher, provinces: list[str] | None = None, doc_ids: list[int] 
     for i in doc_ids or []:
         d = by_id.get(int(i))
         if d is None:
-            raise ValueError(f"không có văn bản id {i} trong chỉ mục")
+            raise InvalidInput(f"Không có văn bản mã {i} trong chỉ mục.", field="doc")
         label = _doc_label(d)
         columns.append({"id": label, "kind": "document", "label": format_citation(document_json(d)),
                         "doc_ids": [d["id"]]})
@@ -336,7 +321,7 @@ def compare(s: Searcher, provinces: list[str] | None = None, doc_ids: list[int] 
             d = by_id[doc_id]
             timeline.append({"column": c["id"], "doc_id": doc_id, "number": d["number"], "type": d["doc_type"],
                              "date": d["date"], "title": d["title"]})
-            for r in s.store.references(doc_id=doc_id):
+            for r in reader.catalog.references(doc_id=doc_id):
                 if r["scope"] != "global":
                     continue
                 row = central.setdefault(r["key"], {"key": r["key"], "canonical": r["canonical"], "cells": {}})
@@ -349,8 +334,8 @@ def compare(s: Searcher, provinces: list[str] | None = None, doc_ids: list[int] 
     timeline.sort(key=lambda t: (t["date"] or "9999", t["number"] or ""))
 
     themes = themes if themes is not None else load_themes()
-    all_pids = [p["id"] for c in columns for i in c["doc_ids"] for p in s.store.document_passages(i)]
-    assigned = assign_themes(s, themes, list(dict.fromkeys(all_pids)))
+    all_pids = [p["id"] for c in columns for i in c["doc_ids"] for p in reader.catalog.document_passages(i)]
+    assigned = assign_themes(reader, themes, list(dict.fromkeys(all_pids)))
     col_of_doc: dict[int, list[str]] = {}
     for c in columns:
         for i in c["doc_ids"]:
@@ -440,7 +425,7 @@ def _capital(t: str) -> str:
     return t[:1].upper() + t[1:] if t else t
 
 
-def tasks(s: Searcher, province: str | None = None, doc_ids: list[int] | None = None, agency: str | None = None,
+def tasks(reader: Reader, province: str | None = None, doc_ids: list[int] | None = None, agency: str | None = None,
           deadline_from: str | None = None, deadline_to: str | None = None, with_deadline: bool = False) -> list[dict]:
     """Assignments and deadlines in the text, one per sentence.
 
@@ -453,16 +438,16 @@ def tasks(s: Searcher, province: str | None = None, doc_ids: list[int] | None = 
     Filters: province, doc_ids, agency (folded substring), deadline_from/deadline_to (ISO),
     with_deadline.
     """
-    s.refresh()
+    reader.engine.refresh()
     if province:
         province = resolve_province(province)
     out = []
-    for d in s.store.documents():
+    for d in reader.catalog.documents():
         if province and d["province"] != province:
             continue
         if doc_ids is not None and d["id"] not in doc_ids:
             continue
-        passages = [p for p in s.store.document_passages(d["id"]) if not fold(p["clean"].lstrip()).startswith("noi nhan")]
+        passages = [p for p in reader.catalog.document_passages(d["id"]) if not fold(p["clean"].lstrip()).startswith("noi nhan")]
         addressees = None
         for p in passages:
             for sent in _sentences(p["clean"]):
@@ -499,12 +484,7 @@ TASK_CSV_FIELDS = ["agency", "task", "deadline", "deadline_text", "number", "pro
 
 
 def tasks_csv(items: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=TASK_CSV_FIELDS, extrasaction="ignore")
-    w.writeheader()
-    for t in items:
-        w.writerow({k: ("" if t.get(k) is None else t[k]) for k in TASK_CSV_FIELDS})
-    return buf.getvalue()
+    return csv_text(TASK_CSV_FIELDS, ([t.get(k) for k in TASK_CSV_FIELDS] for t in items))
 
 
 def _ics_text(t: str) -> str:
@@ -553,7 +533,7 @@ def tasks_ics(items: list[dict], now: datetime | None = None) -> str:
 
 # --- similar documents ---------------------------------------------------------------------------
 
-def similar_documents(s: Searcher, doc_id: int, k: int = 5, pairs: int = 3) -> dict:
+def similar_documents(reader: Reader, doc_id: int, k: int = 5, pairs: int = 3) -> dict:
     """The documents of other provinces closest to ``doc_id``, with the passage pairs that match best.
 
     Score: mean over the document's body passages of the best cosine with any passage of the
@@ -561,26 +541,26 @@ def similar_documents(s: Searcher, doc_id: int, k: int = 5, pairs: int = 3) -> d
     then are scored exactly from stored vectors. "Other province": a different province; with no
     province known for the document, every other document with a province.
     """
-    s.refresh()
-    d = s.store.document(doc_id)
+    reader.engine.refresh()
+    d = reader.catalog.document(doc_id)
     if d is None:
-        raise ValueError(f"không có văn bản id {doc_id} trong chỉ mục")
-    own = [p for p in s.store.document_passages(doc_id) if not _is_boilerplate(p["clean"])]
-    others = [o for o in s.store.documents() if o["id"] != doc_id and o["province"]
+        raise InvalidInput(f"Không có văn bản mã {doc_id} trong chỉ mục.", field="id")
+    own = [p for p in reader.catalog.document_passages(doc_id) if not _is_boilerplate(p["clean"])]
+    others = [o for o in reader.catalog.documents() if o["id"] != doc_id and o["province"]
               and o["province"] != d["province"]]
     base = {"document": document_json(d), "results": []}
     if not own or not others:
         return base
-    other_pass = {o["id"]: [p for p in s.store.document_passages(o["id"]) if not _is_boilerplate(p["clean"])]
+    other_pass = {o["id"]: [p for p in reader.catalog.document_passages(o["id"]) if not _is_boilerplate(p["clean"])]
                   for o in others}
-    allowed = {p["id"] for ps in other_pass.values() for p in ps}
-    vec = _vectors(s, [p["id"] for p in own])
+    allowed = Filters(doc_ids=tuple(other_pass))
+    vec = reader.catalog.vectors([p["id"] for p in own])
     pid_doc = {p["id"]: oid for oid, ps in other_pass.items() for p in ps}
     candidates: dict[int, float] = {}
     for p in own:
         if p["id"] not in vec:
             continue
-        for pid, score in s.generation.dense.search(vec[p["id"]], SIMILAR_CANDIDATES, allowed):
+        for pid, score in reader.dense_search(vec[p["id"]], SIMILAR_CANDIDATES, allowed):
             if pid in pid_doc:
                 candidates[pid_doc[pid]] = max(candidates.get(pid_doc[pid], 0.0), score)
     top = sorted(candidates, key=lambda i: -candidates[i])[:max(k * 3, k)]
@@ -589,14 +569,14 @@ def similar_documents(s: Searcher, doc_id: int, k: int = 5, pairs: int = 3) -> d
     texts = {p["id"]: p["text"] for p in own}
     results = []
     for oid in top:
-        ov = _vectors(s, [p["id"] for p in other_pass[oid]])
+        ov = reader.catalog.vectors([p["id"] for p in other_pass[oid]])
         ops = [p for p in other_pass[oid] if p["id"] in ov]
         if not ops:
             continue
         S = A @ np.stack([ov[p["id"]] for p in ops]).T
         best = S.max(axis=1)
         order = np.argsort(-best)[:pairs]
-        results.append({"document": document_json(s.store.document(oid)), "score": round(float(best.mean()), 4),
+        results.append({"document": document_json(reader.catalog.document(oid)), "score": round(float(best.mean()), 4),
                         "pairs": [{"passage_id": own_ids[i], "text": texts[own_ids[i]],
                                    "other_passage_id": ops[int(S[i].argmax())]["id"],
                                    "other_text": ops[int(S[i].argmax())]["text"],

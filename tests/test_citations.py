@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.citations import extract_references, key_matches, number_key, parse_number, parse_reference_query
-from ingest.normalize import clean, nfc
+from ingest.citations import extract_references
+from ingest.normalize import clean
+from vn.numbers import key_matches, number_key, parse_number, parse_reference_query
+from vn.text import nfc
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

@@ -3,7 +3,7 @@
 One server and one browser for the module (the suite runs on 2 cores). The server starts as on a fresh
 clone, with no index: the tests run in file order: the first page builds the index of corpus/ with a
 progress bar, then ask the Chỉ thị 16 question, open a document, upload a new document and find it by
-a phrase only it contains. Screenshots go to tmp; set VANBAN_SCREENSHOT_DIR=docs to refresh the ones in the README.
+a phrase only it contains. Screenshots go to tmp; set SCREENSHOT_DIR=docs to refresh the ones in the README.
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def _wait(predicate, timeout: float, what: str, interval: float = 0.2):
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
-    d = os.environ.get("VANBAN_SCREENSHOT_DIR")
+    d = os.environ.get("SCREENSHOT_DIR")
     out = (REPO / d) if d and not os.path.isabs(d) else Path(d) if d else tmp_path_factory.mktemp("screenshots")
     out.mkdir(parents=True, exist_ok=True)
     return out

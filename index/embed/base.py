@@ -6,13 +6,15 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import Unavailable
+
 __all__ = ["Embedder", "EmbedderError", "Progress"]
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) after each batch."""
 
 
-class EmbedderError(Exception):
+class EmbedderError(Unavailable):
     """A backend cannot be created or used; the message says why and how to fix it."""
 
 

@@ -61,7 +61,7 @@ class SentenceTransformerEmbedder(Embedder):
 
     def _prepare(self, texts: list[str], query: bool) -> list[str]:
         if self._word_tokenize is not None:
-            texts = [self._word_tokenize(t, format="text") for t in texts]
+            texts = [self._word_tokenize(t) for t in texts]
         prefix = self.query_prefix if query else self.passage_prefix
         return [prefix + t for t in texts] if prefix else texts
 
@@ -140,10 +140,11 @@ def _load(model: str, device: str):
 
 def _segmenter():
     try:
-        from underthesea import word_tokenize
+        from vn.words import segment_words
+        segment_words("")
     except ImportError as e:
         raise EmbedderError("segment=True cần gói underthesea. Cài đặt bằng: pip install underthesea") from e
-    return word_tokenize
+    return segment_words
 
 
 def _short_name(model: str) -> str:

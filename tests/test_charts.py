@@ -1,10 +1,10 @@
-"""index.research_views: tables, chart specs and opened passages of the researcher pages, on the real
+"""ui/charts.py: tables, chart specs and opened passages of the researcher pages, on the real
 sample corpus index (no Streamlit)."""
 import pandas as pd
 import pytest
 
 from index import research as R
-from index import research_views as V
+from ui import charts as V
 
 
 @pytest.fixture(scope="module")

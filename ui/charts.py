@@ -12,8 +12,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from .qa import format_citation
-from .views import doc_link, format_date, highlight
+from vn.cite import format_citation
+
+from .render import doc_link, format_date, highlight
 
 __all__ = [
     "NODE_SELECTION", "THEME_SELECTION", "LEVEL_COLORS", "COLOR_BY", "selection_values", "selected_cell",

@@ -1,0 +1,203 @@
+"""The ingest run: files in, documents + passages + references + vectors in the catalogue, then a new
+passage-search generation. Incremental by content hash; one transaction per file; one writer at a time.
+
+ingest/ understands each file (``ingest.pipeline.process_file``); this module stores what it returns,
+embeds new passages and builds the generation that searches see, switched in atomically.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ingest.model import IngestError
+from ingest.loaders import os_reason
+from ingest.pipeline import R_FAILED_BEFORE, R_UNEXPECTED, collect_files, process_file, sha256_file, worth_retrying
+
+from .catalog.base import Catalog
+from .catalog.sql import SCHEMA_VERSION
+from .errors import Busy
+from .passage_search.base import PassageEngine, batched
+
+__all__ = ["run_ingest", "build_generation", "ingest_lock", "IngestReport", "Progress"]
+
+log = logging.getLogger(__name__)
+
+# progress(stage, done, total, path): stage is "files", "embed" or "index"
+Progress = Callable[[str, int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)      # {path, error}
+    skipped: list[dict] = field(default_factory=list)     # {path, error}: not a supported file type
+    duplicates: list[dict] = field(default_factory=list)  # {path, same_as}
+    generation: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "removed": self.removed, "failed": self.failed, "skipped": self.skipped,
+                "duplicates": self.duplicates, "generation": self.generation}
+
+
+@contextmanager
+def ingest_lock(index_dir: Path, wait: bool = False):
+    """One writer at a time; the second refuses at once (or waits) with a clear message."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / "ingest.lock", "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise Busy(f"Một tiến trình nạp dữ liệu khác đang ghi vào {index_dir}; "
+                       "hãy chờ nó xong rồi chạy lại.") from None
+        fh.seek(0), fh.truncate(), fh.write(str(os.getpid())), fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def build_generation(catalog: Catalog, engine: PassageEngine, embedder_info: dict) -> str:
+    """Write the live passages into a new generation, switch to it, then drop what no one needs."""
+    previous = engine.current()
+    version = catalog.data_version
+    counts = catalog.counts(None)
+    info = {"schema_version": SCHEMA_VERSION, "data_version": version, "embedder": embedder_info,
+            "documents": counts["documents"], "passages": counts["passages"]}
+    name = engine.write_generation(batched(catalog.generation_rows(embedder_info["dimension"])), info)
+    engine.switch(name)
+    # documents retired before the replaced generation was built are needed by no kept generation
+    catalog.purge(engine.manifest(previous).get("data_version", -1) if previous else version)
+    # keep the new generation and the one it replaced (a reader may still hold it); a generation
+    # left by a killed run that never became current goes too
+    for old in engine.generations():
+        if old not in (name, previous):
+            engine.drop(old)
+    engine.clean_stale()
+    return name
+
+
+def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool = False,
+               embedder_config: dict | None = None, embedder=None, rebuild: bool = False,
+               index_kind: str = "auto", progress: Progress | None = None, group: str | None = None,
+               deployment=None, actor: str = "system") -> IngestReport:
+    """Bring the index at ``index_dir`` up to date with ``paths``.
+
+    Unchanged files (same sha256) are skipped, changed files replaced, files gone from ``paths``
+    removed only with ``prune``. New passages are embedded; the rest reuse stored vectors.
+    ``group`` makes every document of this run visible only to that group (and administrators).
+    """
+    from .catalog.factory import open_catalog
+    from .deployment import Deployment
+    from .embed import create_embedder
+    from .passage_search.factory import open_engine
+
+    index_dir = Path(index_dir)
+    report = IngestReport()
+    paths = list(paths)
+    files, report.skipped = collect_files(paths)
+    deployment = deployment or Deployment.load(index_dir)
+    with ingest_lock(index_dir):
+        if not deployment.is_local:
+            deployment.save(index_dir)
+        catalog = open_catalog(index_dir, deployment)
+        engine = open_engine(index_dir, deployment, kind=index_kind)
+        try:
+            embedder = embedder or create_embedder(embedder_config)
+            if rebuild:
+                catalog.clear_vectors()
+            catalog.check_embedder(embedder.name, embedder.dimension)
+            for i, path in enumerate(files):
+                if progress:
+                    progress("files", i, len(files), str(path))
+                _ingest_one(catalog, embedder, path, report, group)
+            if prune:
+                kept = {str(p) for p in files}
+                for row in catalog.files():
+                    if row["path"] not in kept:
+                        catalog.remove_file(row["path"])
+                        report.removed.append(row["path"])
+            if progress:
+                progress("files", len(files), len(files), "")
+            _embed_missing(catalog, embedder, progress)
+            current = engine.current()
+            stale = current is None or rebuild or engine.manifest(current).get("data_version") != catalog.data_version
+            if stale:
+                if progress:
+                    progress("index", 0, 1, "")
+                info = {"name": embedder.name, "dimension": embedder.dimension, "config": embedder.config()}
+                report.generation = build_generation(catalog, engine, info)
+                if progress:
+                    progress("index", 1, 1, "")
+            else:
+                report.generation = current
+            catalog.audit(actor, "ingest", {"paths": [str(p) for p in paths], "group": group, "prune": prune,
+                                            "rebuild": rebuild, "added": len(report.added),
+                                            "updated": len(report.updated), "removed": report.removed,
+                                            "failed": len(report.failed), "generation": report.generation})
+        finally:
+            engine.close()
+            catalog.close()
+    return report
+
+
+def _ingest_one(catalog: Catalog, embedder, path: Path, report: IngestReport, group: str | None) -> None:
+    key = str(path)
+    try:
+        sha, size = sha256_file(path)
+    except OSError as e:
+        report.failed.append({"path": key, "error": f"không đọc được tệp ({os_reason(e)})"})
+        return
+    old = catalog.file(key)
+    if old is not None and old["sha256"] == sha:
+        if old["status"] == "ok":
+            report.unchanged.append(key)
+            return
+        if not worth_retrying(old["error"] or ""):  # a bomb is not inflated again on every run
+            report.failed.append({"path": key, "error": f"{old['error']} ({R_FAILED_BEFORE})"})
+            return
+    same = catalog.doc_id_by_sha(sha, group)
+    if same is not None:
+        catalog.link_duplicate(key, sha, size, same)
+        other = catalog.document(None, same)
+        report.duplicates.append({"path": key, "same_as": [p for p in other["paths"] if p != key]})
+        (report.updated if old is not None else report.added).append(key)
+        return
+    try:
+        doc = process_file(path, sha, size)
+        vectors = embedder.embed_passages([p.clean for p in doc.passages])
+    except IngestError as e:
+        catalog.put_failure(key, sha, size, e.reason)
+        report.failed.append({"path": key, "error": e.reason})
+        return
+    except Exception:  # a bug or an unexpected file: report it, keep the run going
+        log.exception("unexpected error while ingesting %s", key)
+        reason = R_UNEXPECTED
+        catalog.put_failure(key, sha, size, reason)
+        report.failed.append({"path": key, "error": reason})
+        return
+    catalog.put_document(doc, vectors, group)
+    (report.updated if old is not None else report.added).append(key)
+
+
+def _embed_missing(catalog: Catalog, embedder, progress: Progress | None) -> None:
+    """Vectors for passages that have none (after --rebuild, or an interrupted run)."""
+    rows = catalog.passages_without_vectors()
+    batch = 256
+    for i in range(0, len(rows), batch):
+        part = rows[i:i + batch]
+        if progress:
+            progress("embed", i, len(rows), "")
+        catalog.put_vectors([r["id"] for r in part], embedder.embed_passages([r["clean"] for r in part]))
+    if rows and progress:
+        progress("embed", len(rows), len(rows), "")
