@@ -210,7 +210,7 @@ def phapluat_questions(records: list[dict]) -> list[Question]:
     breaks make false "Điều 12, Điều 14, ..." starts). Kept only if the query has >= 4 words and no other document / article of the slice has the same
     folded text (a heading such as "Phạm vi điều chỉnh" names no one article); documents whose
     article label repeats (amending laws quote the articles they amend) lose those labels."""
-    from ingest.normalize import fold
+    from vn.text import fold
     titles: dict[str, set[str]] = {}
     heads: dict[str, list[tuple[str, str]]] = {}
     label_count: dict[tuple[str, str], int] = {}

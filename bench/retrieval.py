@@ -153,7 +153,7 @@ def _words(terms: list[str], analyzer: str) -> list[str]:
 def _plain_words(tokens: str) -> list[str]:
     """index.lexical.analyze with no stopword list: words and folded syllables, "và", "được" kept."""
     from index.lexical import _WORD
-    from ingest.normalize import fold
+    from vn.text import fold
     out: list[str] = []
     for word in tokens.lower().split():
         if not _WORD.search(word):
@@ -211,7 +211,7 @@ class SetData:
     def _terms(self, log):
         """index.lexical.analyze of every passage, title and article heading line, once (cached)."""
         from index.lexical import analyze
-        from ingest.chunking import segment_words
+        from vn.words import segment_words
         cache = folder_of(self.name) / "terms.json"
         fp = U._fp(corpus_of(self.name).files)
         data = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
@@ -273,7 +273,7 @@ class SetData:
 
     def _queries(self, embedder, log):
         from index.lexical import analyze_query
-        from ingest.chunking import segment_words
+        from vn.words import segment_words
         cache = folder_of(self.name) / f"queries-{self.name}.json"
         data = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
         todo = [q.text for q in self.qs if q.text not in data]
@@ -292,8 +292,8 @@ class SetData:
         """Plain bm25s (defaults) over lower-cased underthesea words of whole units: at "file" level
         the whole file (ALQAC: title line + article), at "article" level the article with its title."""
         import bm25s
-        from ingest.chunking import segment_words
-        from ingest.normalize import nfc
+        from vn.words import segment_words
+        from vn.text import nfc
         cache = folder_of(self.name) / "baseline_tokens.json"
         corpus = corpus_of(self.name)
         fp = U._fp(corpus.files)

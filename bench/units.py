@@ -89,10 +89,12 @@ def build(files: list[Path], key_of: dict[str, str], cache: Path, log=print) -> 
         data = json.loads(cache.read_text(encoding="utf-8"))
         if data.get("fingerprint") == fp:
             return data
-    from ingest.chunking import chunk, segment_words
+    from ingest.chunking import chunk
     from ingest.metadata import extract_metadata
     from ingest.model import SourceText
-    from ingest.normalize import clean, nfc
+    from ingest.normalize import clean
+    from vn.text import nfc
+    from vn.words import segment_words
     t0, out, seg_cache = time.time(), [], {}
 
     def seg(s):
