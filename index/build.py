@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ingest.chunking import with_context
 from ingest.model import IngestError
 from ingest.loaders import os_reason
 from ingest.pipeline import R_FAILED_BEFORE, R_UNEXPECTED, collect_files, process_file, sha256_file, worth_retrying
@@ -21,7 +22,7 @@ from ingest.pipeline import R_FAILED_BEFORE, R_UNEXPECTED, collect_files, proces
 from .catalog.base import Catalog
 from .catalog.sql import SCHEMA_VERSION
 from .errors import Busy
-from .passage_search.base import PassageEngine, batched
+from .passage_search.base import GENERATION_FORMAT, PassageEngine, batched
 
 __all__ = ["run_ingest", "build_generation", "ingest_lock", "IngestReport", "Progress"]
 
@@ -131,7 +132,9 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
                 progress("files", len(files), len(files), "")
             _embed_missing(catalog, embedder, progress)
             current = engine.current()
-            stale = current is None or rebuild or engine.manifest(current).get("data_version") != catalog.data_version
+            built = engine.manifest(current) if current is not None else {}
+            stale = current is None or rebuild or built.get("data_version") != catalog.data_version or \
+                built.get("format", 1) != GENERATION_FORMAT
             if stale:
                 if progress:
                     progress("index", 0, 1, "")
@@ -175,7 +178,7 @@ def _ingest_one(catalog: Catalog, embedder, path: Path, report: IngestReport, gr
         return
     try:
         doc = process_file(path, sha, size)
-        vectors = embedder.embed_passages([p.clean for p in doc.passages])
+        vectors = embedder.embed_passages([with_context(p.context, p.clean) for p in doc.passages])
     except IngestError as e:
         catalog.put_failure(key, sha, size, e.reason)
         report.failed.append({"path": key, "error": e.reason})
@@ -198,6 +201,6 @@ def _embed_missing(catalog: Catalog, embedder, progress: Progress | None) -> Non
         part = rows[i:i + batch]
         if progress:
             progress("embed", i, len(rows), "")
-        catalog.put_vectors([r["id"] for r in part], embedder.embed_passages([r["clean"] for r in part]))
+        catalog.put_vectors([r["id"] for r in part], embedder.embed_passages([with_context(r["context"], r["clean"]) for r in part]))
     if rows and progress:
         progress("embed", len(rows), len(rows), "")

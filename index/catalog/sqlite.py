@@ -42,7 +42,9 @@ CREATE TABLE IF NOT EXISTS passages (
     ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     page INTEGER, label TEXT, heading TEXT,
-    text TEXT NOT NULL, clean TEXT NOT NULL, tokens TEXT NOT NULL
+    text TEXT NOT NULL, clean TEXT NOT NULL, tokens TEXT NOT NULL,
+    unit INTEGER, unit_label TEXT,  -- its unit in the document (NULL: the title line alone, not searched)
+    context TEXT NOT NULL DEFAULT '', context_tokens TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, ord);
 CREATE TABLE IF NOT EXISTS refs (
