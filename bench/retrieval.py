@@ -561,6 +561,10 @@ def cmd_tune(args) -> int:
     gains most over that set's plain baseline (MRR@10), among those whose hybrid is at least as good as
     both its components on every dev set; then leave-one-set-out: each set's score under the
     configuration chosen on the other sets. private_test is not read."""
+    global ANALYZERS, TITLE_W, HEAD_W, HOWS, MIXES
+    if args.library:  # only what the library implements: its analyzer, unit = title once + passages, min-max
+        ANALYZERS, TITLE_W, HEAD_W, HOWS = ("",), (1,), (1,), ("minmax",)
+        MIXES = (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0)
     sets = load_sets(args.sets)
     base = {n: p.fixed["plain bm25s, whole units (baseline)"]["MRR@10"] for n, p in sets.items()}
     print("\nplain baseline MRR@10: " + ", ".join(f"{n} {v:.3f}" for n, v in base.items()))
@@ -646,6 +650,9 @@ def main(argv=None) -> int:
     sp.add_argument("--bm25-top", type=int, default=4, help="BM25 settings carried into the fusion grid")
     sp.add_argument("--sets", nargs="*", choices=DEV, default=list(DEV))
     sp.add_argument("--head-betas", nargs="*", type=float, default=[0.25, 0.5, 1.0])
+    sp.add_argument("--library", action="store_true",
+                    help="only settings the library implements (its analyzer, whole-unit BM25 = title once + "
+                         "passages, min-max fusion); the share of unit BM25 on a finer grid")
     args = p.parse_args(argv)
     return {"prep": cmd_prep, "report": cmd_report, "tune": cmd_tune}[args.cmd](args)
 
