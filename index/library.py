@@ -192,6 +192,15 @@ class Library:
             raise NotFound(f"Không tìm thấy văn bản mã {doc_id} trong chỉ mục.")
         return similar_documents(r, doc_id, k=k)
 
+    def warm_up(self) -> None:
+        """Load what the first answers need (the word segmenter, the query embedding, the passage indexes,
+        the theme vectors of ``compare``); a front end may call it in a background thread at start so
+        that no first page pays for it."""
+        from .access import ANYONE
+        from .research import load_themes, theme_vectors
+        self.search(ANYONE, "văn bản", k=1)
+        theme_vectors(self.embedder, load_themes())
+
     def passages(self, who: Principal, passage_ids: list[int]) -> list[dict]:
         from .research import passages_detail
         return passages_detail(self.reader(who), passage_ids)
@@ -266,6 +275,17 @@ class Library:
             cat.close()
         return token
 
+    def current_principal(self, who: Principal) -> Principal:
+        """The signed-in caller as the account stands now (role and groups changed, or the account removed,
+        since sign-in): a front end that keeps a sign-in across requests checks it with this."""
+        from .users import principal_of
+        if who.is_anonymous:
+            return who
+        user = self.catalog.user(who.name) if who.name else None
+        if user is None:
+            raise Unauthorized("Tài khoản không còn tồn tại; hãy đăng nhập lại.")
+        return principal_of(user)
+
     def audit_log(self, who: Principal, limit: int = 1000) -> list[dict]:
         require_admin(who)
         return self.catalog.audit_log(limit)
@@ -290,8 +310,9 @@ class Library:
 
     def ingest(self, who: Principal, paths: Iterable[str | Path], group: str | None = None, prune: bool = False,
                rebuild: bool = False, embedder_config: dict | None = None, index_kind: str = "auto",
-               progress=None, deployment=None):
-        """Bring the index up to date with ``paths`` (administrators only); see ``index.build.run_ingest``."""
+               progress=None, deployment=None, executor=None):
+        """Bring the index up to date with ``paths`` (administrators only); see ``index.build.run_ingest``.
+        ``executor``: "local" (default) or "ray" does the per-file work; this process writes."""
         from .build import run_ingest
         require_admin(who)
         embedder = self._embedder if embedder_config is None and not rebuild else None
@@ -304,7 +325,7 @@ class Library:
             raise InvalidInput("Không tìm thấy tệp hoặc thư mục: " + ", ".join(missing), field="paths")
         report = run_ingest(paths, self.dir, prune=prune, embedder_config=embedder_config, embedder=embedder,
                             rebuild=rebuild, index_kind=index_kind, progress=progress, group=group,
-                            deployment=deployment, actor=who.name or "?")
+                            deployment=deployment, actor=who.name or "?", executor=executor)
         if deployment is not None:
             self.deployment = deployment
         if self._engine is not None:

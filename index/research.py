@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from .search import Filters, Reader, document_json
 
 __all__ = [
     "reference_graph", "graph_json", "graph_graphml", "graph_csv",
-    "compare", "load_themes", "assign_themes", "THEMES_FILE", "THEME_MARGIN", "THEME_MIN_SIM",
+    "compare", "load_themes", "assign_themes", "theme_vectors", "THEMES_FILE", "THEME_MARGIN", "THEME_MIN_SIM",
     "tasks", "tasks_csv", "tasks_ics", "similar_documents", "passages_detail", "resolve_province",
 ]
 
@@ -248,6 +249,23 @@ def _cue_pattern(cues: list[str]) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in folded) + r")(?!\w)")
 
 
+_THEME_VECTORS: dict[tuple, np.ndarray] = {}
+_THEME_LOCK = threading.Lock()
+
+
+def theme_vectors(embedder, themes: list[dict]) -> np.ndarray:
+    """The themes' "name: description" embedded as queries: in one batch, once per embedder and theme
+    text in a process (embedding them one by one on every comparison made the first open of the
+    comparison page take 28.7 s, and every new choice of provinces as long again)."""
+    texts = [f"{t['name']}: {t['description']}" for t in themes]
+    key = (embedder.name, embedder.dimension, tuple(texts))
+    with _THEME_LOCK:  # a second caller waits for the first one's vectors instead of embedding again
+        vecs = _THEME_VECTORS.get(key)
+        if vecs is None:
+            vecs = _THEME_VECTORS[key] = embedder.embed_queries(texts)
+    return vecs
+
+
 def assign_themes(reader: Reader, themes: list[dict], passage_ids: list[int] | None = None) -> list[dict]:
     """Passages assigned to themes: [{passage_id, doc_id, theme, similarity, margin, cues}].
 
@@ -260,7 +278,7 @@ def assign_themes(reader: Reader, themes: list[dict], passage_ids: list[int] | N
     pids = [pid for pid in passage_ids if pid in rows and not _is_boilerplate(rows[pid]["clean"])]
     if not pids or not themes:
         return []
-    tvec = np.stack([reader.embedder.embed_query(f"{t['name']}: {t['description']}") for t in themes])
+    tvec = theme_vectors(reader.embedder, themes)
     vecs = reader.catalog.vectors(pids)
     pats = [_cue_pattern(t["cues"]) for t in themes]
     out = []

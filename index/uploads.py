@@ -73,7 +73,8 @@ def check_uploads(files: list, max_files: int, max_mb: int) -> None:
     if not files:
         raise InvalidInput("Chưa chọn tệp nào để tải lên.", field="files")
     if len(files) > max_files:
-        raise TooLarge(f"Tải lên {len(files)} tệp, vượt giới hạn {max_files} tệp mỗi lần.", field="files")
+        raise TooLarge(f"Chọn {len(files)} tệp, vượt giới hạn {max_files} tệp mỗi lần; hãy chia thành nhiều lần.",
+                       field="files")
     for f in files:
         name, data = _parts(f)
         size = _size(data)

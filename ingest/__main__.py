@@ -1,4 +1,5 @@
-"""python -m ingest PATH... --index-dir DIR [--prune] [--json]
+"""python -m ingest PATH... --index-dir DIR [--prune] [--json] [--executor local|ray]
+                 [--backend milvus --milvus-uri URI] [--catalog postgresql://…]
 
 Bring the index up to date with the given files and folders (PDF, DOCX, TXT, MD); ``DESCRIPTION``
 is the --help text. Exit 0 when every file was handled (failures included, and listed), 1 when the
@@ -9,64 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from pathlib import Path
+
+from index.cli import ArgumentParser, int_option
 
 
 BATCH_SIZE_RANGE = (1, 1024)
 
 DESCRIPTION = """Cập nhật chỉ mục theo các tệp và thư mục đã cho (PDF, DOCX, TXT, MD). Trong thư mục, mục ẩn
 (tên bắt đầu bằng dấu chấm; thư mục ẩn không được duyệt), liên kết hỏng, liên kết tới thư mục và
-định dạng không hỗ trợ được bỏ qua và liệt kê trong báo cáo kèm lý do.
-
-Mã thoát: 0 xong (kể cả khi có tệp lỗi, đã liệt kê); 1 không dùng được chỉ mục hoặc bộ nhúng;
-2 dùng sai lệnh (tham số sai, đường dẫn không tồn tại), khi đó không ghi gì."""
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse speaking Vietnamese: usage errors exit 2 with a message naming the option."""
-
-    _MESSAGES = (
-        (r"the following arguments are required: (.*)", r"thiếu tham số bắt buộc: \1"),
-        (r"unrecognized arguments: (.*)", r"không hiểu tham số: \1"),
-        (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"\1: giá trị \2 không hợp lệ (chọn một trong: \3)"),
-        (r"argument (\S+): expected one argument", r"\1 cần một giá trị"),
-        (r"argument (\S+): invalid \w+ value: (.*)", r"\1: giá trị \2 không hợp lệ"),
-        (r"argument (\S+): (.*)", r"\1: \2"),
-    )
-
-    def __init__(self, **kwargs):
-        super().__init__(formatter_class=_Formatter, add_help=False, **kwargs)
-        self._positionals.title = "tham số"
-        self._optionals.title = "tuỳ chọn"
-        self.add_argument("-h", "--help", action="help", help="hiện hướng dẫn này rồi thoát")
-
-    def error(self, message: str):
-        for pattern, replacement in self._MESSAGES:
-            if re.fullmatch(pattern, message, re.S):
-                message = re.sub(pattern, replacement, message, flags=re.S)
-                break
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: lỗi: {message}\n")
-
-
-def int_in_range(low: int, high: int):
-    """An argparse type: an integer from ``low`` to ``high``; argparse puts the option's name before the message."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"phải là số nguyên từ {low} đến {high}, nhận được {text!r}")
-        return value
-    return parse
+định dạng không hỗ trợ được bỏ qua và liệt kê trong báo cáo kèm lý do. Dùng sai lệnh (tham số sai, đường dẫn không tồn tại) thì không ghi gì."""
 
 
 def embedder_args(parser: argparse.ArgumentParser) -> None:
@@ -80,8 +34,30 @@ def embedder_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--passage-prefix", default=None, help='tiền tố đoạn văn, ví dụ "passage: "')
     g.add_argument("--segment", action="store_true", help="tách từ bằng underthesea trước khi nhúng (PhoBERT)")
     low, high = BATCH_SIZE_RANGE
-    g.add_argument("--batch-size", type=int_in_range(low, high), default=None,
+    g.add_argument("--batch-size", type=int_option("--batch-size", low, high), default=None,
                    help=f"số đoạn mỗi lô khi nhúng ({low} đến {high})")
+
+
+def deployment_args(parser: argparse.ArgumentParser) -> None:
+    """Options that choose the engines; recorded in the index directory by the first ingest."""
+    g = parser.add_argument_group("triển khai (ghi vào thư mục chỉ mục; các lần sau và mọi giao diện dùng lại)")
+    g.add_argument("--backend", choices=["local", "milvus"], default=None,
+                   help="máy tìm đoạn văn: local (FAISS + bm25s, mặc định) hoặc milvus")
+    g.add_argument("--milvus-uri", default=None,
+                   help="Milvus: http://máy:cổng (máy chủ, cụm) hoặc tệp Milvus Lite .db (một tiến trình)")
+    g.add_argument("--milvus-prefix", default=None, help="tiền tố tên collection trong Milvus (mặc định vanban)")
+    g.add_argument("--catalog", default=None,
+                   help="danh mục: sqlite (mặc định, trong thư mục chỉ mục) hoặc postgresql://người_dùng@máy/csdl")
+
+
+def deployment_of(args: argparse.Namespace):
+    """The deployment the options ask for; None when none is given (the directory's own is used)."""
+    if args.backend is None and args.milvus_uri is None and args.milvus_prefix is None and args.catalog is None:
+        return None
+    from index.deployment import Deployment
+    engine = args.backend or ("milvus" if args.milvus_uri else "local")
+    return Deployment(catalog=args.catalog or "sqlite", engine=engine, milvus_uri=args.milvus_uri,
+                      milvus_prefix=args.milvus_prefix or "vanban")
 
 
 def embedder_config(args: argparse.Namespace) -> dict:
@@ -131,17 +107,23 @@ class _Bar:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="python -m ingest", description=DESCRIPTION)
+    parser = ArgumentParser(prog="python -m ingest", description=DESCRIPTION)
     parser.add_argument("paths", nargs="+", help="tệp hoặc thư mục cần nạp")
     parser.add_argument("--index-dir", default=None, help="thư mục chỉ mục (mặc định $VANBAN_INDEX_DIR hoặc .index)")
     parser.add_argument("--group", default=None,
                         help="nhóm truy cập: văn bản của lượt nạp này chỉ thành viên nhóm và quản trị viên xem được")
     parser.add_argument("--prune", action="store_true", help="xoá khỏi chỉ mục các tệp không còn trong PATH")
-    parser.add_argument("--rebuild", action="store_true", help="nhúng lại mọi đoạn (khi đổi bộ nhúng)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="nhúng lại mọi đoạn (khi đổi bộ nhúng hoặc đổi cấu hình triển khai)")
     parser.add_argument("--index-kind", choices=["auto", "flat", "hnsw"], default="auto",
                         help="loại chỉ mục FAISS (auto: chính xác tới 50.000 đoạn, HNSW từ đó trở lên)")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="nơi xử lý từng tệp (đọc, làm sạch, siêu dữ liệu, trích dẫn, chia đoạn, tách từ, nhúng): "
+                             "local (mặc định, trong tiến trình này) hoặc ray (các lô Ray Data trên Ray cục bộ, "
+                             "hoặc cụm tại $RAY_ADDRESS); tiến trình này vẫn là nơi duy nhất ghi chỉ mục")
     parser.add_argument("--json", action="store_true", help="in tóm tắt dạng một đối tượng JSON")
     parser.add_argument("--quiet", action="store_true", help="không hiện thanh tiến trình")
+    deployment_args(parser)
     embedder_args(parser)
     args = parser.parse_args(argv)
     from index.access import SYSTEM
@@ -150,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.settings import settings
     try:
         cfg = embedder_config(args)
+        deployment = deployment_of(args)
     except InvalidInput as e:
         parser.error(str(e))
 
@@ -160,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         lib = Library(args.index_dir or settings().index_dir)
         report = lib.ingest(SYSTEM, args.paths, group=args.group, prune=args.prune, embedder_config=cfg,
-                            rebuild=args.rebuild, index_kind=args.index_kind, progress=_Bar(not args.quiet))
+                            rebuild=args.rebuild, index_kind=args.index_kind, progress=_Bar(not args.quiet),
+                            deployment=deployment, executor=args.executor)
     except VanbanError as e:
         print(f"Lỗi: {e}", file=sys.stderr)
         return e.exit_code

@@ -282,7 +282,7 @@ def test_html_and_script_in_a_document_are_kept_as_text_and_escaped_when_shown(t
 
 
 def test_upload_names_with_dot_dot_and_control_characters_stay_inside_the_upload_folder(tmp_path):
-    from ui.jobs import save_uploads
+    from index.uploads import save_uploads
 
     dest = tmp_path / "uploads"
     names = ["../../etc/passwd.txt", "..\\..\\win.ini.txt", "a\x00b\x1b[31mc\r\n.txt", "..", ".hidden.txt",

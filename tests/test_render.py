@@ -79,7 +79,7 @@ def test_passage_cards_of_a_cites_answer_mark_the_quote_and_the_sentence(searche
     for c in cards:
         assert '<mark class="ans quote">Chỉ thị số 16' in c["html"]
         assert 'class="hl' not in c["html"]                  # the question's words are not marked
-        assert c["link"].startswith(f"?doc={c['doc_id']}&p={c['passage_id']}&q=")
+        assert c["link"].startswith(f"van-ban?doc={c['doc_id']}&p={c['passage_id']}&q=")
         assert c["sentence"]
 
 
@@ -115,14 +115,38 @@ def test_no_result_hints_suggest_removing_filters_and_diacritics():
     assert "có dấu" in views.no_result_hints("dan van kheo")[0]
 
 
-def test_format_date_and_doc_link():
+def test_format_date_and_links_to_the_apps_pages():
     assert views.format_date("2017-07-14") == "14/7/2017" and views.format_date(None) == ""
-    assert views.doc_link(3, 16, "Chỉ thị 16") == "?doc=3&p=16&q=Ch%E1%BB%89+th%E1%BB%8B+16"
+    assert views.doc_link(3, 16, "Chỉ thị 16") == "van-ban?doc=3&p=16&q=Ch%E1%BB%89+th%E1%BB%8B+16"
+    assert views.search_link("dân vận") == "./?q=d%C3%A2n+v%E1%BA%ADn" and views.search_link() == "./"
 
 
-def test_md_escape_leaves_no_links_images_html_or_math_in_document_text():
-    out = views.md_escape("![x](http://e) [a](javascript:1) **b** $x$ <b>")
-    assert out == r"!\[x\](http://e) \[a\](javascript:1) \*\*b\*\* \$x\$ \<b\>"
-    assert views.md_escape("1. một\n- hai\n# ba") == "1\\. một\n\\- hai\n\\# ba"
-    assert views.md_escape("2 văn bản trích dẫn Chỉ thị 16/CT-TTg: 5500/UBND-KGVX.") == \
-        "2 văn bản trích dẫn Chỉ thị 16/CT-TTg: 5500/UBND-KGVX."
+def test_an_unknown_document_number_gets_no_suggestion_to_drop_diacritics():
+    """Issue 16: "Tìm không dấu" cannot find a number or a reference that is not in the index."""
+    numbered = {"query": {"numbers": ["9999/UBND-KGVX"], "references": []}, "passages": []}
+    hints = views.no_result_hints("Ai ký công văn 9999/UBND-KGVX?", None, numbered)
+    assert not any("không dấu" in h for h in hints) and any("Kiểm tra lại số hiệu" in h for h in hints)
+    cites = {"query": {"numbers": [], "references": [{"number": "999"}]}, "candidates": [], "passages": []}
+    assert not any("không dấu" in h for h in views.no_result_hints("Văn bản nào trích dẫn Chỉ thị 999?", None, cites))
+    free = {"query": {"numbers": [], "references": []}, "passages": []}
+    assert views.names_a_document(numbered) and not views.names_a_document(free)
+    assert any("không dấu" in h for h in views.no_result_hints("dân vận khéo", None, free))
+
+
+def test_server_paths_are_in_the_metadata_only_when_asked_for():
+    doc = {"number": "1/UBND", "type": "Công văn", "paths": ["/srv/vanban/a.txt"], "path": "/srv/vanban/a.txt"}
+    assert "Tệp" not in dict(views.metadata_rows(doc))
+    assert dict(views.metadata_rows(doc, paths=True))["Tệp"] == "/srv/vanban/a.txt"
+
+
+def test_a_document_without_a_number_is_named_by_its_file():
+    assert views.document_label({"type": None, "number": None, "path": "/srv/x/bao-cao.pdf"}) == "Văn bản (bao-cao.pdf)"
+    assert views.document_label({"type": "Công văn", "number": "1/UBND", "path": "/srv/a.txt"}) == "Công văn số 1/UBND"
+
+
+def test_cards_escape_document_text_and_link_only_the_apps_pages():
+    card = {"label": "mục 1", "page": None, "number": "1/UBND", "issuer": "UBND <b>", "date": "", "title": "![x](http://h/t.png)",
+            "citation": "Công văn [a](http://h/p)", "link": "van-ban?doc=1&p=2", "html": "thân"}
+    out = views.result_card_html(1, card)
+    assert out.count("<a ") == 1 and 'href="van-ban?doc=1&amp;p=2"' in out
+    assert "&lt;b&gt;" in out and "<img" not in out

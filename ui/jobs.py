@@ -1,90 +1,14 @@
-"""The app's background work: uploaded files saved safely, and one ingest at a time in a thread whose
+"""The app's background work: one ingest at a time in a thread whose
 progress the page polls (search goes on using the previous index generation meanwhile)."""
 from __future__ import annotations
 
-import os
-import re
 import threading
 import time
-import unicodedata
-import uuid
 from pathlib import Path
-from typing import Iterable
 
 from index.errors import VanbanError
-from vn.text import nfc
 
-__all__ = ["UPLOAD_TYPES", "safe_filename", "save_uploads", "IngestJob", "IngestRunner", "BusyError"]
-
-UPLOAD_TYPES = ("pdf", "docx", "doc", "txt", "md")
-
-
-# --- uploads ------------------------------------------------------------------------------------
-
-_RESERVED = re.compile(r'[<>:"|?*]')
-_MAX_NAME_BYTES = 200
-
-
-def safe_filename(name: str) -> str:
-    """A file name safe to create in one folder: no directories, no "..", no control characters.
-
-    Vietnamese letters are kept (NFC). Leading dots go (no hidden files, no ".."); reserved
-    characters become "_"; the name is cut to 200 UTF-8 bytes, keeping the extension.
-    """
-    name = nfc(str(name or ""))
-    name = name.replace("\\", "/").split("/")[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] not in ("C", "Z") or c == " ")
-    name = _RESERVED.sub("_", name)
-    name = re.sub(r"\s+", " ", name).strip(" .")
-    if not name or set(name) <= {"."}:
-        name = "tep-tai-len"
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    ext = ext[:16]
-    while len((stem + (f".{ext}" if ext else "")).encode("utf-8")) > _MAX_NAME_BYTES and stem:
-        stem = stem[:-1]
-    stem = stem.rstrip(" .") or "tep-tai-len"
-    return stem + (f".{ext}" if ext else "")
-
-
-def save_uploads(files: Iterable, dest_dir: str | Path) -> list[Path]:
-    """Write uploaded files into ``dest_dir`` under sanitised names; return their paths.
-
-    ``files``: objects with ``.name`` and ``.getvalue()`` (Streamlit's UploadedFile) or (name, bytes).
-    A name already on disk is replaced (uploading a new version updates the document); the same name
-    twice in one batch gets " (2)". Each file is written to a hidden temporary name and renamed, so a
-    running ingest never reads half a file.
-    """
-    dest = Path(dest_dir)
-    dest.mkdir(parents=True, exist_ok=True)
-    root = dest.resolve()
-    used: set[str] = set()
-    out: list[Path] = []
-    for f in files:
-        if isinstance(f, tuple):
-            name, data = f
-        else:
-            name, data = f.name, f.getvalue()
-        base = safe_filename(name)
-        stem, dot, ext = base.rpartition(".")
-        if not dot:
-            stem, ext = base, ""
-        candidate, n = base, 1
-        while candidate.casefold() in used:
-            n += 1
-            candidate = f"{stem} ({n})" + (f".{ext}" if ext else "")
-        used.add(candidate.casefold())
-        target = (root / candidate).resolve()
-        if target.parent != root:  # defence in depth: safe_filename already removed separators
-            raise ValueError(f"tên tệp không hợp lệ: {name!r}")
-        tmp = root / f".upload-{uuid.uuid4().hex}"
-        with open(tmp, "wb") as fh:
-            fh.write(bytes(data))
-        os.replace(tmp, target)
-        out.append(target)
-    return out
-
+__all__ = ["IngestJob", "IngestRunner", "BusyError"]
 
 
 # --- background ingest --------------------------------------------------------------------------
@@ -100,8 +24,9 @@ class IngestJob:
     """One ``run_ingest`` in a daemon thread; progress fields are read by the app while it runs."""
 
     def __init__(self, library, who, paths: list[str | Path], prune: bool = False, group: str | None = None,
-                 label: str = ""):
+                 label: str = "", discard_refused: bool = False):
         self.library = library
+        self.discard_refused = discard_refused   # uploads: a refused file leaves the upload folder
         self.who = who
         self.paths = [str(p) for p in paths]
         self.prune = prune
@@ -111,6 +36,7 @@ class IngestJob:
         self.stage, self.done, self.total, self.path = "files", 0, 0, ""
         self.report: dict | None = None
         self.error: str | None = None
+        self.discarded: list[str] = []
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="vanban-ingest", daemon=True)
@@ -134,7 +60,26 @@ class IngestJob:
         except Exception as e:  # shown to the administrator, never as a traceback
             self.error, self.state = f"{type(e).__name__}: {e}", "failed"
         finally:
+            if self.discard_refused:
+                self._discard()
             self.finished_at = time.time()
+
+    def _discard(self) -> None:
+        """Remove the uploaded files the ingest refused (or all of them when the run failed), so that a
+        refused file is not read again by every later update from the folders."""
+        if self.state == "failed":
+            refused = set(self.paths)
+        else:
+            report = self.report or {}
+            refused = {str(item.get("path") if isinstance(item, dict) else item)
+                       for k in ("failed", "skipped") for item in report.get(k) or []}
+        for p in self.paths:
+            if p in refused or str(Path(p).resolve()) in refused:
+                try:
+                    Path(p).unlink()
+                    self.discarded.append(p)
+                except FileNotFoundError:
+                    pass
 
     @property
     def running(self) -> bool:
@@ -180,9 +125,10 @@ class IngestRunner:
         return self.job is not None and self.job.running
 
     def start(self, who, paths: list[str | Path], prune: bool = False, group: str | None = None,
-              label: str = "") -> IngestJob:
+              label: str = "", discard_refused: bool = False) -> IngestJob:
         with self._lock:
             if self.running:
                 raise BusyError("Đang có một lượt nạp dữ liệu chạy; hãy chờ nó xong.")
-            self.job = IngestJob(self.library, who, paths, prune=prune, group=group, label=label).start()
+            self.job = IngestJob(self.library, who, paths, prune=prune, group=group, label=label,
+                                 discard_refused=discard_refused).start()
             return self.job

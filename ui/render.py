@@ -1,8 +1,8 @@
-"""HTML and text the app shows: escaping, links, highlighting, result cards, document views, reports.
+"""HTML and text the app shows: highlighting, links, result cards, document views, reports and hints.
 
-Pure functions of plain dicts (the library's results), tested without Streamlit (tests/test_views.py).
-Every character of document text is escaped for the renderer it reaches (HTML and markdown alike);
-the only links on a page are the ones built here.
+Pure functions of plain dicts (the library's results), tested without Streamlit (tests/test_render.py).
+Every character of document text is escaped for the renderer it reaches (``ui.safe``: ``esc`` for HTML
+blocks, ``md`` for markdown elements); the only links on a page are the ones built here.
 """
 from __future__ import annotations
 
@@ -18,46 +18,55 @@ from vn.cite import format_citation, format_date
 from vn.stopwords import QUERY_WORDS
 from vn.text import fold, has_diacritics, nfc
 
+from .safe import esc, link
+
 __all__ = [
-    "document_html", "md_escape", "metadata_rows", "passage_cards", "doc_link", "format_date",
+    "DOCUMENT_PAGE", "document_html", "metadata_rows", "passage_cards", "doc_link", "search_link", "format_date",
     "query_terms", "highlight", "report_rows", "report_summary", "status_rows", "no_result_hints",
-    "filters_summary",
+    "filters_summary", "names_a_document", "card_html", "result_card_html", "document_label", "document_options",
+    "similar_cards",
 ]
+
+DOCUMENT_PAGE = "van-ban"   # url path of the document view (ui/pages/document.py)
 
 
 # --- small formatting helpers -------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|])")
-
-
-def md_escape(text: str) -> str:
-    """Document text safe to show in a Streamlit markdown element: no links, images, HTML, LaTeX or
-    emphasis made from characters the document happens to contain."""
-    text = _MD_SPECIAL.sub(r"\\\1", text or "")
-    return re.sub(r"(?m)^(\s*)([#+-]|\d+\.)(?=\s)",
-                  lambda m: m.group(1) + (m.group(2)[:-1] + "\\." if m.group(2).endswith(".") else "\\" + m.group(2)),
-                  text)
-
-
 def doc_link(doc_id: int, passage_id: int | None = None, query: str | None = None) -> str:
-    """Relative link that opens a document in the app: "?doc=3&p=16&q=...". """
+    """Relative link that opens a document in the app: "van-ban?doc=3&p=16&q=...". """
     params: dict[str, str] = {"doc": str(int(doc_id))}
     if passage_id is not None:
         params["p"] = str(int(passage_id))
     if query:
         params["q"] = query
-    return "?" + urlencode(params)
+    return f"{DOCUMENT_PAGE}?" + urlencode(params)
 
 
-def metadata_rows(doc: dict) -> list[tuple[str, str]]:
-    """(label, value) pairs of a document's metadata, in Vietnamese, unknown fields left out."""
+def search_link(query: str | None = None) -> str:
+    """Relative link to the search page, with the question when there is one: "./?q=...". """
+    return "./?" + urlencode({"q": query}) if query else "./"
+
+
+def document_label(doc: dict) -> str:
+    """How a document is named in a list: its citation, and its file name when it has no number
+    (two documents without metadata would otherwise both read "Văn bản")."""
+    cit = format_citation(doc)
+    if not doc.get("number") and doc.get("path"):
+        return f"{cit} ({Path(doc['path']).name})"
+    return cit
+
+
+def metadata_rows(doc: dict, paths: bool = False) -> list[tuple[str, str]]:
+    """(label, value) pairs of a document's metadata, in Vietnamese, unknown fields left out.
+    ``paths``: the "Tệp" row with the server paths (administrators only)."""
     rows = [("Số hiệu", doc.get("number")), ("Loại văn bản", doc.get("type")),
             ("Cơ quan ban hành", doc.get("issuer")), ("Cấp", doc.get("level")),
             ("Tỉnh/thành", doc.get("province")), ("Ngày ban hành", format_date(doc.get("date"))),
             ("Trích yếu", doc.get("title")), ("Người ký", doc.get("signer")),
             ("Chức vụ người ký", doc.get("signer_title")),
-            ("Nơi nhận", "; ".join(doc.get("recipients") or [])),
-            ("Tệp", "; ".join(doc.get("paths") or [doc.get("path") or ""]))]
+            ("Nơi nhận", "; ".join(doc.get("recipients") or []))]
+    if paths:
+        rows.append(("Tệp", "; ".join(doc.get("paths") or [doc.get("path") or ""])))
     return [(k, str(v)) for k, v in rows if v]
 
 
@@ -222,6 +231,22 @@ def passage_cards(result: dict, query: str | None = None) -> list[dict]:
     return cards
 
 
+def card_html(head_html: str, body_html: str, head_class: str = "vb-meta") -> str:
+    """A bordered card: a head line and a body (both already HTML built from ``esc``/``link``)."""
+    return (f'<div class="vb-card"><div class="{esc(head_class)}">{head_html}</div>'
+            f'<div class="vb-text">{body_html}</div></div>')
+
+
+def result_card_html(i: int, c: dict) -> str:
+    """One search result card from ``passage_cards``: [i] linked citation, metadata line, passage."""
+    where = " · ".join(x for x in [c["label"], f"trang {c['page']}" if c["page"] else ""] if x)
+    meta = " · ".join(x for x in [c["number"] and f"Số {c['number']}", c["issuer"],
+                                  c["date"] and f"ngày {c['date']}", where] if x)
+    return (f'<div class="vb-card"><div class="vb-head">[{int(i)}] {link(c["citation"], c["link"])}</div>'
+            f'<div class="vb-meta">{esc(meta)}{" — " + esc(c["title"]) if c["title"] else ""}</div>'
+            f'<div class="vb-text">{c["html"]}</div></div>')
+
+
 # --- ingest reports, status, hints ------------------------------------------------------------------
 
 _OUTCOME = {"added": "Đã thêm", "updated": "Đã cập nhật", "unchanged": "Không đổi", "removed": "Đã xoá",
@@ -288,13 +313,22 @@ def filters_summary(f: Filters | None) -> str:
     return ", ".join(parts)
 
 
-def no_result_hints(query: str, filters: Filters | None = None) -> list[str]:
-    """Suggestions shown when nothing is found."""
+def names_a_document(result: dict) -> bool:
+    """The question names a document by number or reference ("9999/UBND-KGVX", "Chỉ thị 999"):
+    typing it without diacritics cannot find what is not in the index."""
+    q = result.get("query") or {}
+    return bool(q.get("numbers") or q.get("references") or result.get("reference") or result.get("candidates"))
+
+
+def no_result_hints(query: str, filters: Filters | None = None, result: dict | None = None) -> list[str]:
+    """Suggestions shown when nothing is found (plain text: escape for the renderer it reaches)."""
     hints = []
     active = filters_summary(filters)
     if active:
         hints.append(f"Bỏ bớt bộ lọc ở thanh bên (đang lọc theo {active}).")
-    if has_diacritics(query or ""):
+    if result is not None and names_a_document(result):
+        pass  # a number or a reference is matched as written; diacritics play no part
+    elif has_diacritics(query or ""):
         hints.append(f"Thử gõ không dấu: “{fold(query)}”.")
     else:
         hints.append("Thử gõ có dấu, hoặc dùng từ khác gần nghĩa.")
@@ -302,3 +336,27 @@ def no_result_hints(query: str, filters: Filters | None = None) -> list[str]:
         hints.append("Kiểm tra lại số hiệu, ví dụ “1321/UBND-KGVX” hoặc “25-NQ/TW”.")
     hints.append("Hỏi theo dạng “Văn bản nào trích dẫn Chỉ thị 16?” để tìm văn bản viện dẫn.")
     return hints
+
+
+# --- similar documents and document pickers ------------------------------------------------------
+
+def document_options(docs: list[dict]) -> dict[int, str]:
+    """doc id -> citation ("Công văn số 5500/UBND-KGVX ngày 14/7/2017 của UBND tỉnh Đắk Lắk") for a
+    picker, in date order; ``docs`` as ``Searcher.docs()["documents"]`` returns them."""
+    ordered = sorted(docs, key=lambda d: (d.get("date") or "9999", d.get("number") or ""))
+    return {d["id"]: document_label(d) for d in ordered}
+
+
+def similar_cards(r: dict) -> list[dict]:
+    """``similar_documents`` as cards: citation, link, score (percent), province and matching
+    passage pairs (own text, other text, other label, similarity percent, link to the other passage)."""
+    out = []
+    for x in r["results"]:
+        d = x["document"]
+        out.append({"doc_id": d["id"], "citation": format_citation(d), "title": d.get("title") or "",
+                    "province": d.get("province") or "", "link": doc_link(d["id"]),
+                    "score": round(100 * x["score"]),
+                    "pairs": [{"text": p["text"], "other_text": p["other_text"], "other_label": p.get("other_label") or "",
+                               "similarity": round(100 * p["similarity"]),
+                               "link": doc_link(d["id"], p["other_passage_id"])} for p in x["pairs"]]})
+    return out

@@ -15,4 +15,4 @@ def open_catalog(index_dir: str | Path, deployment: Deployment | None = None, re
         from .sqlite import SqliteCatalog
         return SqliteCatalog(index_dir, readonly=readonly)
     from .postgres import PostgresCatalog
-    return PostgresCatalog(deployment.catalog)
+    return PostgresCatalog(deployment.catalog, readonly=readonly)

@@ -1,7 +1,7 @@
 """The catalogue's SQL, shared by SQLite and PostgreSQL.
 
 A subclass supplies the connection (``_execute``, ``_executemany``, ``_transaction``) and the few
-places where the dialects differ (``PARAM``, ``PATHS``, the schema). Statements are written with ``?``
+places where the dialects differ (``PARAM``, ``PATHS``, the column ``TYPES`` of ``SCHEMA``). Statements are written with ``?``
 placeholders and converted once for a dialect that uses ``%s``.
 
 Each ingested file is written in one transaction (document, passages, references and their vectors
@@ -29,12 +29,80 @@ from ..lexical import analyze
 from ..passage_search.base import PassageFilter, PassageRow
 from .base import Catalog
 
-__all__ = ["SqlCatalog", "SCHEMA_VERSION", "DOC_FIELDS", "visible_sql"]
+__all__ = ["SqlCatalog", "SCHEMA", "SCHEMA_VERSION", "DOC_FIELDS", "visible_sql"]
 
 SCHEMA_VERSION = 3  # 3: passages record their unit and context (issue 11)
 DOC_FIELDS = ["number", "doc_type", "type_code", "issuer", "issuer_code", "level", "province",
               "date", "title", "recipients", "signer", "signer_title"]
 _LIVE = "d.retired IS NULL"
+
+# The tables, with the few column types the dialects spell differently as fields (``SqlCatalog.TYPES``).
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id {key},
+    sha256 TEXT NOT NULL,
+    path TEXT NOT NULL,
+    number TEXT, doc_type TEXT, type_code TEXT, issuer TEXT, issuer_code TEXT, level TEXT,
+    province TEXT, date TEXT, title TEXT, recipients TEXT, signer TEXT, signer_title TEXT,
+    text TEXT NOT NULL,
+    page_starts TEXT NOT NULL DEFAULT '[]',
+    added_at {real} NOT NULL,
+    retired {int},  -- data_version that retired it; NULL while live
+    grp TEXT          -- access group; NULL = public
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size {int} NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    error TEXT,
+    doc_id {int} REFERENCES documents(id) ON DELETE SET NULL,
+    updated_at {real} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS passages (
+    id {serial},  -- never reused: a live generation may still hold old ids
+    doc_id {int} NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    page INTEGER, label TEXT, heading TEXT,
+    text TEXT NOT NULL, clean TEXT NOT NULL, tokens TEXT NOT NULL,
+    unit INTEGER, unit_label TEXT,  -- its unit in the document (NULL: the title line alone, not searched)
+    context TEXT NOT NULL DEFAULT '', context_tokens TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, ord);
+CREATE TABLE IF NOT EXISTS refs (
+    id {key},
+    doc_id {int} NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    passage_id {int} REFERENCES passages(id) ON DELETE CASCADE,
+    quote TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentence TEXT NOT NULL,
+    doc_type TEXT, type_code TEXT, number TEXT, year INTEGER, issuer_code TEXT, date TEXT,
+    issuer_body TEXT, scope TEXT NOT NULL, key TEXT NOT NULL, canonical TEXT NOT NULL,
+    name TEXT, notes TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS refs_key ON refs(key);
+CREATE INDEX IF NOT EXISTS refs_doc ON refs(doc_id);
+CREATE TABLE IF NOT EXISTS vectors (
+    passage_id {int} PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE,
+    vector {blob} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('reader', 'admin')),
+    groups TEXT NOT NULL DEFAULT '[]',   -- JSON list of access groups
+    password_hash TEXT,                  -- argon2id; NULL = no password sign-in
+    token_hash TEXT UNIQUE,              -- sha256 of the one live API token; NULL = none
+    created_at {real} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id {serial},
+    at {real} NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{{}}'    -- JSON
+);
+"""
 
 
 def visible_sql(visible) -> tuple[str, list]:
@@ -86,6 +154,8 @@ def _unit_rows(unit: list[tuple[dict, PassageRow]]) -> Iterator[PassageRow]:
 class SqlCatalog(Catalog):
     PARAM = "?"                                                        # the driver's placeholder
     PATHS = "(SELECT group_concat(f.path, char(10)) FROM files f WHERE f.doc_id = d.id)"  # every file showing d
+    TYPES = {"key": "INTEGER PRIMARY KEY", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",  # SCHEMA's types
+             "int": "INTEGER", "real": "REAL", "blob": "BLOB"}
 
     # -- the connection (subclasses) ------------------------------------------------------------
     def _execute(self, sql: str, args=()) -> list[dict]:
@@ -102,6 +172,11 @@ class SqlCatalog(Catalog):
     def _transaction(self):
         raise NotImplementedError
         yield
+
+    @classmethod
+    def schema(cls) -> str:
+        """The CREATE statements in this dialect."""
+        return SCHEMA.format(**cls.TYPES)
 
     def _q(self, sql: str) -> str:
         return sql if self.PARAM == "?" else sql.replace("?", self.PARAM)

@@ -67,6 +67,13 @@ class Embedder(ABC):
             raise TypeError(f"embed_query expects a str, got {type(text).__name__}")
         return np.ascontiguousarray(self._encode([text], query=True)[0], dtype=np.float32)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed several queries in one batch; returns (len(texts), dimension) float32."""
+        texts = _check_texts(texts)
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(self._encode(texts, query=True), dtype=np.float32)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dimension={self.dimension})"
 

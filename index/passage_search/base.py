@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["PassageRow", "Filters", "PassageFilter", "PassageEngine", "batched", "GENERATION_FORMAT", "check_format"]
+__all__ = ["PassageRow", "Filters", "PassageFilter", "PassageEngine", "Batches", "batched", "GENERATION_FORMAT",
+           "check_format"]
 
 # What a generation holds; a generation of another format is refused (1: passages only; 2: + units).
 GENERATION_FORMAT = 2
@@ -85,6 +86,8 @@ class PassageEngine(ABC):
     def write_generation(self, rows: Iterable[list[PassageRow]], info: dict) -> str:
         """Write a new generation from batches of rows; return its name. Not visible until ``switch``.
 
+        ``rows`` may be read more than once (``Batches``: an engine may count statistics first).
+
         ``info`` (embedder name and dimension, data version, counts) is kept as the generation's
         manifest."""
 
@@ -143,6 +146,16 @@ def check_format(manifest: dict, where: str) -> None:
         raise IndexMismatch(f"Thế hệ chỉ mục {manifest.get('generation', '?')} tại {where} có định dạng {found}, "
                             f"phiên bản này cần định dạng {GENERATION_FORMAT} (đoạn kèm điều, khoản và ngữ cảnh): "
                             "hãy nạp lại dữ liệu với --rebuild.")
+
+
+class Batches:
+    """Batches of rows that can be read again: each pass calls ``source()`` anew (the catalogue's read)."""
+
+    def __init__(self, source: Callable[[], Iterable[PassageRow]], size: int = 1000):
+        self.source, self.size = source, size
+
+    def __iter__(self) -> Iterator[list[PassageRow]]:
+        return batched(self.source(), self.size)
 
 
 def batched(rows: Iterable[PassageRow], size: int = 1000) -> Iterator[list[PassageRow]]:

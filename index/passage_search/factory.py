@@ -15,4 +15,4 @@ def open_engine(index_dir: str | Path, deployment: Deployment | None = None, kin
         from .local import LocalEngine
         return LocalEngine(index_dir, kind=kind)
     from .milvus import MilvusEngine
-    return MilvusEngine(deployment.milvus_uri, index_dir=index_dir)
+    return MilvusEngine(deployment.milvus_uri, prefix=deployment.milvus_prefix, kind=kind)

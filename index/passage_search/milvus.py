@@ -2,7 +2,7 @@
 
 Layout in Milvus, for ``prefix`` "vanban"::
 
-    vanban_g000004      one collection per generation: id, doc_id, vector (IP), text -> BM25 sparse,
+    vanban_g000004      one collection per generation: id, doc_id, vector (IP), sparse (BM25 weights, IP),
                         province (partition key), year, doc_type, issuer, grp
     vanban_live         alias naming the live generation's collection (the atomic switch)
     vanban_manifest     one row per complete generation: its manifest as JSON
@@ -10,28 +10,40 @@ Layout in Milvus, for ``prefix`` "vanban"::
 A generation is written, indexed and loaded, then its manifest row is written; only then may it be
 switched to. A collection without a manifest row is a generation a killed writer left behind.
 
-Lexical search is Milvus full-text search (BM25 function) over the pre-analysed terms of
-``index.lexical.analyze``. Milvus Lite only has the ``standard`` tokenizer (``\\w+``); a server gets
-``whitespace`` + ``lowercase``. Each term is encoded (``encode_term``) into lower-case Latin letters and
-digits only, so either analyzer keeps it as exactly one token: "dân_vận" -> "dânzuvận", "~dan" -> "ztdan".
+Lexical search is BM25 exactly as the local engine scores it (bm25s, Lucene variant), as sparse
+vectors searched by inner product. A generation is immutable and written whole, so its statistics
+(passages N, mean length, each term's document frequency) are known when it is written: a first pass
+over the rows counts them, the second stores for each passage and term t
+``idf(t) · tf / (tf + k1 · (1 - b + b · length / mean length))`` at dimension ``term_id(t)``; a query is
+the count of each of its terms.
+
+Units (an article, a numbered item) are scored the same way from a second sparse field, ``usparse``: on a
+unit's first row the BM25 weights of the whole unit as one document (statistics over units), on every
+other row only a reserved dimension no query holds (Milvus refuses an empty sparse vector). ``unit``
+names each row's unit, for grouping passage hits. Scores are then the local engine's whatever segments, shards,
+partitions or filters Milvus uses (Milvus's own full-text BM25 keeps its statistics per segment or
+shard, and Milvus Lite per partition, so its rankings moved with the province partition key). No
+analyzer is involved: terms come analysed (``index.lexical.analyze``) for both engines.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import logging
+import math
 import re
 import threading
 import time
-import unicodedata
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from .base import PassageEngine, PassageFilter, PassageRow
+from ..errors import Unavailable
+from .base import GENERATION_FORMAT, PassageEngine, PassageFilter, PassageRow, check_format
 
-__all__ = ["MilvusEngine", "MilvusError", "encode_term", "compile_filter", "KINDS"]
+__all__ = ["MilvusEngine", "MilvusError", "term_id", "compile_filter", "is_file_uri", "KINDS"]
 
 KINDS = ("auto", "flat", "hnsw")
 HNSW_MIN = 50_000            # as the local engine: exact search below, HNSW from here
@@ -40,34 +52,23 @@ HNSW_EF = 128
 MAX_TOPK = 16_384            # Milvus's limit on one search's k
 MAX_TEXT_BYTES = 65_535      # VARCHAR limit
 MAX_FIELD = 512
-ANALYZERS = {"whitespace": {"tokenizer": "whitespace", "filter": ["lowercase"]},
-             "standard": {"tokenizer": "standard", "filter": ["lowercase"]}}
+MAX_COLLISIONS = 2_000       # terms whose hashed dimension is taken, kept in the manifest
 EMPTY_TERMS = ["∅"]         # a passage without terms, as index.lexical.LexicalIndex.build indexes it
+_DIMS = 2 ** 32 - 1          # sparse dimensions Milvus accepts: [0, 2^32 - 1)
+FILLER = _DIMS - 1           # usparse of a row that is not a unit's first: a dimension no term takes
+LITE_GRPC = {"grpc.keepalive_time_ms": 2 ** 31 - 1, "grpc.keepalive_permit_without_calls": False}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 
 
-class MilvusError(Exception):
+class MilvusError(Unavailable):
     """Milvus unreachable, or refused an operation; the message names the URI."""
 
 
-def encode_term(term: str) -> str:
-    """A term as one token for both the ``standard`` and the ``whitespace`` analyzer, injectively.
-
-    ASCII letters and digits and other lower-case Latin letters (Vietnamese: "đ", "ậ") stay; "z" is the
-    escape: "zz" = "z", "zu" = "_", "zt" = "~", "z<hex>z" = any other character."""
-    out = []
-    for ch in term:
-        if ch == "z":
-            out.append("zz")
-        elif ch == "_":
-            out.append("zu")
-        elif ch == "~":
-            out.append("zt")
-        elif ch.isalnum() and ch == ch.lower() and (ch.isascii() or "LATIN" in unicodedata.name(ch, "")):
-            out.append(ch)
-        else:
-            out.append(f"z{ord(ch):x}z")
-    return "".join(out)
+def term_id(term: str) -> int:
+    """The sparse dimension of a term: 32 bits of its BLAKE2b hash. Terms that collide inside one generation
+    get free dimensions recorded in its manifest (``lexical.collisions``). A query term the generation does
+    not hold matches nothing, unless its hash happens to be an indexed term's (odds: terms / 2^32)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "little") % _DIMS
 
 
 def _quote(value: str) -> str:
@@ -109,7 +110,8 @@ _LITE_LOCK = threading.Lock()
 _LITE_USERS: dict[str, int] = {}
 
 
-def _is_file_uri(uri: str) -> bool:
+def is_file_uri(uri: str) -> bool:
+    """A Milvus Lite file (``x.db``), not a server address."""
     return not re.match(r"^([a-z][a-z0-9+.-]*://|unix:)", uri)
 
 
@@ -133,25 +135,33 @@ class MilvusEngine(PassageEngine):
         self._alias = f"{prefix}_live"
         self._manifests = f"{prefix}_manifest"
         self._lite_path: str | None = None
-        if _is_file_uri(self.uri):
+        if is_file_uri(self.uri):
             if not self.uri.endswith(".db"):
                 raise MilvusError(f"Địa chỉ Milvus '{self.uri}' không hợp lệ: dùng tệp Milvus Lite có đuôi .db "
                                   "hoặc máy chủ http://máy:cổng.")
             path = Path(self.uri).expanduser().resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
             self._lite_path = str(path)
+        def connect(lite: bool):
+            # a connection of its own (pymilvus shares one per address otherwise), without idle keepalive pings
+            # for Milvus Lite, whose gRPC server answers them with GOAWAY "too_many_pings" and drops the client
+            return MilvusClient(self._lite_path or self.uri, token=token, db_name=db_name, timeout=timeout,
+                                dedicated=True, grpc_options=LITE_GRPC if lite else {})
+
         try:
-            self.client = MilvusClient(self._lite_path or self.uri, token=token, db_name=db_name, timeout=timeout)
+            self.client = connect(bool(self._lite_path))
             self.server_version = self.client.get_server_version()
+            self.lite = str(self.server_version).startswith("milvus_lite")
+            if self.lite and not self._lite_path:  # a milvus-lite server: reconnect without the pings
+                self.client.close()
+                self.client = connect(True)
         except Exception as e:  # pymilvus raises MilvusException, ConnectionConfigException or grpc errors
             raise MilvusError(self._unreachable(e)) from None
         if self._lite_path:
             with _LITE_LOCK:
                 _LITE_USERS[self._lite_path] = _LITE_USERS.get(self._lite_path, 0) + 1
-        self.lite = str(self.server_version).startswith("milvus_lite")
-        self._analyzer: str | None = None
         self._live: str | None = None
-        self._live_kind = "flat"
+        self._live_manifest: dict = {}
         try:
             with self._call("mở"):
                 self._ensure_manifest_collection()
@@ -203,7 +213,8 @@ class MilvusEngine(PassageEngine):
         s.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
         ip = self.client.prepare_index_params()
         ip.add_index("v", index_type="FLAT", metric_type="L2")
-        self.client.create_collection(self._manifests, schema=s, index_params=ip, consistency_level="Strong")
+        self.client.create_collection(self._manifests, schema=s, consistency_level="Strong")
+        self._index(self._manifests, ip)
 
     def _manifest_rows(self) -> dict[str, dict]:
         rows = self.client.query(self._manifests, filter='name != ""', output_fields=["name", "manifest"],
@@ -226,6 +237,9 @@ class MilvusEngine(PassageEngine):
         return target[len(self.prefix) + 1:]
 
     def manifest(self, name: str | None = None) -> dict:
+        """A generation's manifest; by default the one this engine answers from."""
+        if name is None and self._live is None:
+            self.refresh()
         name = name or self._live
         if name is None:
             raise MilvusError(f"Chưa có thế hệ chỉ mục nào trong Milvus tại {self.uri} (tiền tố '{self.prefix}').")
@@ -243,7 +257,7 @@ class MilvusEngine(PassageEngine):
         if live is not None:
             with self._call(f"nạp thế hệ '{live}'"):
                 self._load(self._collection(live))
-            self._live_kind = self.manifest(live)["dense"]["kind"]
+            self._live_manifest = self.manifest(live)
         self._live = live
         return True
 
@@ -300,86 +314,79 @@ class MilvusEngine(PassageEngine):
         return name
 
     def _write(self, coll: str, rows: Iterable[list[PassageRow]], info: dict) -> dict:
-        batches = iter(rows)
-        first = next(batches, [])
-        dim = len(first[0].vector) if first else _info_dimension(info)
+        if iter(rows) is rows:
+            raise TypeError("MilvusEngine.write_generation reads the rows twice (BM25 statistics, then the rows): "
+                            "pass a list or an object whose __iter__ starts again (base.Batches)")
+        stats = _Bm25Stats.count(rows, self.k1, self.b)
+        ustats = _Bm25Stats.count(rows, self.k1, self.b, units=True)
+        dim = stats.dimension or _info_dimension(info)
         if not dim:
             raise MilvusError("Không biết số chiều vector cho thế hệ rỗng: info cần 'embedder': {'dimension': …}.")
         self._create(coll, dim)
         n = 0
-        for batch in _chain(first, batches):
+        for batch in rows:
             if batch:
-                self.client.insert(coll, [self._entity(r, dim) for r in batch])
+                self.client.insert(coll, [self._entity(r, dim, stats, ustats) for r in batch])
                 n += len(batch)
+        if n != stats.n:
+            raise MilvusError(f"Các đoạn đổi giữa hai lượt đọc ({stats.n} rồi {n}): một tiến trình khác đang ghi "
+                              "vào danh mục; hãy chạy lại khi nó xong.")
         if not self.lite:
-            self.client.flush(coll)  # seal before indexing; Milvus Lite keeps one memtable (global BM25 stats)
+            self.client.flush(coll)  # seal the segments before indexing
         kind = ("hnsw" if n >= HNSW_MIN else "flat") if self.kind == "auto" else self.kind
         ip = self.client.prepare_index_params()
         if kind == "hnsw":
             ip.add_index("vector", index_type="HNSW", metric_type="IP", params=dict(HNSW_BUILD))
         else:
             ip.add_index("vector", index_type="FLAT", metric_type="IP")
-        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                     params={"inverted_index_algo": "TAAT_NAIVE", "bm25_k1": self.k1, "bm25_b": self.b})
-        self.client.create_index(coll, ip)
-        self.client.load_collection(coll)
-        return {**info, "engine": "milvus", "server_version": str(self.server_version), "passages": n,
-                "dense": {"kind": kind, "metric": "IP", "dimension": dim, **(HNSW_BUILD if kind == "hnsw" else {})},
-                "lexical": {"kind": "milvus-bm25", "analyzer": ANALYZERS[self._analyzer], "term_encoding": "z-escape-v1",
-                            "k1": self.k1, "b": self.b},
+        for field in ("sparse", "usparse"):
+            ip.add_index(field, index_type="SPARSE_INVERTED_INDEX", metric_type="IP",
+                         params={"inverted_index_algo": "DAAT_MAXSCORE"})
+        self._index(coll, ip)
+        return {**info, "format": GENERATION_FORMAT, "engine": "milvus", "server_version": str(self.server_version), "passages": n,
+                "dense": {"kind": kind, "vectors": n, "metric": "IP", "dimension": dim,
+                          **(HNSW_BUILD if kind == "hnsw" else {})},
+                "lexical": {"kind": "bm25-sparse", "passages": n, "variant": "lucene", "k1": self.k1, "b": self.b,
+                            "mean_length": stats.mean_length, "terms": len(stats.df), "nonzeros": stats.nonzeros,
+                            "term_id": "blake2b-32", "collisions": stats.collisions},
+                "units": {"kind": "bm25-sparse", "units": ustats.n, "mean_length": ustats.mean_length,
+                          "terms": len(ustats.df), "collisions": ustats.collisions},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
+    def _index(self, coll: str, ip) -> None:
+        """Build the indexes and load the collection. Milvus Lite indexes as asked and has no AllocTimestamp,
+        which pymilvus's wait for the build calls."""
+        self.client.create_index(coll, ip, **({"sync": False} if self.lite else {}))
+        self.client.load_collection(coll)
+
     def _create(self, coll: str, dim: int) -> None:
-        from pymilvus import DataType, Function, FunctionType
+        from pymilvus import DataType
+        s = self.client.create_schema(auto_id=False)
+        s.add_field("id", DataType.INT64, is_primary=True)
+        s.add_field("doc_id", DataType.INT64)
+        s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("unit", DataType.INT64)
+        s.add_field("usparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("province", DataType.VARCHAR, max_length=MAX_FIELD, is_partition_key=True)
+        s.add_field("year", DataType.INT64)
+        s.add_field("doc_type", DataType.VARCHAR, max_length=MAX_FIELD)
+        s.add_field("issuer", DataType.VARCHAR, max_length=MAX_FIELD)
+        s.add_field("grp", DataType.VARCHAR, max_length=MAX_FIELD)
+        self.client.create_collection(coll, schema=s)
 
-        def schema(analyzer: str):
-            s = self.client.create_schema(auto_id=False)
-            s.add_field("id", DataType.INT64, is_primary=True)
-            s.add_field("doc_id", DataType.INT64)
-            s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-            s.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
-                        analyzer_params=ANALYZERS[analyzer])
-            s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-            s.add_field("province", DataType.VARCHAR, max_length=MAX_FIELD, is_partition_key=True)
-            s.add_field("year", DataType.INT64)
-            s.add_field("doc_type", DataType.VARCHAR, max_length=MAX_FIELD)
-            s.add_field("issuer", DataType.VARCHAR, max_length=MAX_FIELD)
-            s.add_field("grp", DataType.VARCHAR, max_length=MAX_FIELD)
-            s.add_function(Function(name="bm25", function_type=FunctionType.BM25,
-                                    input_field_names=["text"], output_field_names=["sparse"]))
-            return s
-
-        if self._analyzer is None:
-            # whitespace where the server has it (Milvus), else standard (Milvus Lite): found by asking
-            log = logging.getLogger("pymilvus")
-            level = log.level
-            log.setLevel(logging.CRITICAL)  # the refused attempt is expected, not an error to log
-            try:
-                self.client.create_collection(coll, schema=schema("whitespace"))
-                self._analyzer = "whitespace"
-                return
-            except self._exc as e:
-                if "tokenizer" not in str(e).lower() and "analyzer" not in str(e).lower():
-                    raise
-                self._analyzer = "standard"
-            finally:
-                log.setLevel(level)
-        self.client.create_collection(coll, schema=schema(self._analyzer))
-
-    def _entity(self, r: PassageRow, dim: int) -> dict:
+    def _entity(self, r: PassageRow, dim: int, stats: "_Bm25Stats", ustats: "_Bm25Stats") -> dict:
         v = np.asarray(r.vector, dtype=np.float32).reshape(-1)
         if v.shape[0] != dim or not np.isfinite(v).all():
             raise MilvusError(f"Đoạn {r.id}: vector {v.shape[0]} chiều hoặc có giá trị không hữu hạn "
                               f"(thế hệ này {dim} chiều).")
-        text = " ".join(encode_term(t) for t in (r.terms or EMPTY_TERMS))
-        if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise MilvusError(f"Đoạn {r.id}: {len(text.encode('utf-8'))} byte từ khoá, vượt giới hạn "
-                              f"{MAX_TEXT_BYTES} byte của Milvus; hãy chia đoạn ngắn hơn.")
         fields = {"province": r.province, "doc_type": r.doc_type, "issuer": r.issuer, "grp": r.group}
         for key, value in fields.items():
             if value is not None and len(value.encode("utf-8")) > MAX_FIELD:
                 raise MilvusError(f"Đoạn {r.id}: trường {key} dài quá {MAX_FIELD} byte.")
-        return {"id": int(r.id), "doc_id": int(r.doc_id), "vector": v.tolist(), "text": text,
+        return {"id": int(r.id), "doc_id": int(r.doc_id), "vector": v.tolist(), "sparse": stats.weights(r.terms),
+                "unit": int(r.unit_id),
+                "usparse": ustats.weights(r.unit_terms) if r.unit_terms is not None else {FILLER: 1.0},
                 "year": int(r.year or 0), **{k: v or "" for k, v in fields.items()}}
 
     # -- search ------------------------------------------------------------------------------------
@@ -398,6 +405,7 @@ class MilvusEngine(PassageEngine):
             if self._live is None:
                 raise MilvusError(f"Chưa có thế hệ chỉ mục nào trong Milvus tại {self.uri} (tiền tố "
                                   f"'{self.prefix}'): hãy chạy 'python -m ingest' trước.")
+            check_format(self._live_manifest, self.uri)
             try:
                 with self._call("tìm kiếm"):
                     hits = self.client.search(self._collection(self._live), data=[data], anns_field=field, limit=k,
@@ -412,19 +420,46 @@ class MilvusEngine(PassageEngine):
 
     def search_dense(self, vector: np.ndarray, k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
         v = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
-        params = {"ef": max(HNSW_EF, k)} if self._live_kind == "hnsw" else {}
+        params = {"ef": max(HNSW_EF, k)} if self._live_manifest.get("dense", {}).get("kind") == "hnsw" else {}
         hits = self._search(v, "vector", k, flt, {"metric_type": "IP", "params": params})
-        return [(int(h["id"]), float(h["distance"])) for h in hits]
+        return _ranked((int(h["id"]), float(h["distance"])) for h in hits)
 
     def search_lexical(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
         if not terms:
             return []
-        text = " ".join(encode_term(t) for t in terms)
-        hits = self._search(text, "sparse", k, flt, {"metric_type": "BM25"})
-        # Milvus scores idf·tf·(k1+1)/(tf + k1·norm), bm25s (Lucene) without the (k1+1): same ranking, and
-        # divided here the scores equal the local engine's. Milvus Lite returns them negated (distances).
-        out = [(int(h["id"]), abs(float(h["distance"])) / (self.k1 + 1.0)) for h in hits]
-        return [(i, s) for i, s in out if s > 0]
+        if self._live is None:
+            self.refresh()
+        collisions = self._live_manifest.get("lexical", {}).get("collisions", {})
+        query: Counter = Counter(collisions.get(t, term_id(t)) for t in terms)  # bm25s counts a repeated term again
+        hits = self._search({d: float(c) for d, c in query.items()}, "sparse", k, flt,
+                            {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
+        return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
+
+    def search_units(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        if self._live is None:
+            self.refresh()
+        collisions = self._live_manifest.get("units", {}).get("collisions", {})
+        query: Counter = Counter(collisions.get(t, term_id(t)) for t in terms)
+        hits = self._search({d: float(c) for d, c in query.items()}, "usparse", k, flt,
+                            {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
+        return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
+
+    def unit_of(self, ids) -> dict[int, int]:
+        ids = sorted({int(i) for i in ids})
+        if not ids:
+            return {}
+        if self._live is None:
+            self.refresh()
+        out: dict[int, int] = {}
+        with self._call("đọc điều, khoản của đoạn"):
+            for i in range(0, len(ids), 1000):
+                part = ids[i:i + 1000]
+                rows = self.client.query(self._collection(self._live), filter=f"id in [{', '.join(map(str, part))}]",
+                                         output_fields=["id", "unit"], limit=len(part))
+                out.update({int(r["id"]): int(r["unit"]) for r in rows})
+        return out
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None
@@ -440,11 +475,62 @@ class MilvusEngine(PassageEngine):
                     server_manager_instance.release_server(self._lite_path)  # frees the folder's lock
 
 
+class _Bm25Stats:
+    """One generation's BM25 statistics (bm25s's Lucene variant) and the sparse weights they give."""
+
+    def __init__(self, k1: float, b: float):
+        self.k1, self.b = k1, b
+        self.n, self.length, self.nonzeros, self.dimension = 0, 0, 0, 0
+        self.df: Counter = Counter()
+        self.collisions: dict[str, int] = {}
+
+    @classmethod
+    def count(cls, rows: Iterable[list[PassageRow]], k1: float, b: float, units: bool = False) -> "_Bm25Stats":
+        """Statistics of the rows' terms, or (``units``) of the units' terms on each unit's first row."""
+        st = cls(k1, b)
+        for batch in rows:
+            for r in batch:
+                st.dimension = st.dimension or len(r.vector)
+                if units and r.unit_terms is None:
+                    continue
+                terms = (r.unit_terms if units else r.terms) or EMPTY_TERMS
+                st.n += 1
+                st.length += len(terms)
+                distinct = set(terms)
+                st.nonzeros += len(distinct)
+                st.df.update(distinct)
+        st.mean_length = st.length / st.n if st.n else 1.0
+        # two terms with one hashed dimension: the later one (in sorted order) takes the next free dimension
+        taken: dict[int, str] = {FILLER: ""}
+        for t in sorted(st.df):
+            d = term_id(t)
+            if d in taken:
+                while d in taken:
+                    d = (d + 1) % _DIMS
+                st.collisions[t] = d
+            taken[d] = t
+        if len(st.collisions) > MAX_COLLISIONS:
+            raise MilvusError(f"{len(st.collisions)} từ khoá trùng chiều băm (tối đa {MAX_COLLISIONS}): kho từ vựng "
+                              f"{len(st.df)} từ quá lớn cho một thế hệ.")
+        return st
+
+    def weights(self, terms: list[str]) -> dict[int, float]:
+        terms = terms or EMPTY_TERMS
+        norm = self.k1 * (1 - self.b + self.b * len(terms) / self.mean_length)
+        out = {}
+        for t, tf in Counter(terms).items():
+            idf = math.log(1 + (self.n - self.df[t] + 0.5) / (self.df[t] + 0.5))
+            out[self.collisions.get(t, term_id(t))] = float(np.float32(idf * tf / (tf + norm)))
+        return out
+
+
+def _ranked(hits) -> list[tuple[int, float]]:
+    """Best first, ties by passage id (as the local engine orders them)."""
+    return sorted(hits, key=lambda h: (-h[1], h[0]))
+
+
 def _info_dimension(info: dict) -> int:
     emb = info.get("embedder")
     return int((emb or {}).get("dimension") or info.get("dimension") or 0)
 
 
-def _chain(first: list, rest):
-    yield first
-    yield from rest
