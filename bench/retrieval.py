@@ -562,7 +562,9 @@ def cmd_tune(args) -> int:
     configuration chosen on the other sets. private_test is not read."""
     global ANALYZERS, TITLE_W, HEAD_W, HOWS, MIXES
     if args.library:  # only what the library implements: its analyzer, unit = title once + passages, min-max
-        ANALYZERS, TITLE_W, HEAD_W, HOWS = ("",), (1,), (1,), ("minmax",)
+        ANALYZERS, HOWS = ("",), ("minmax",)
+        if not args.fields:
+            TITLE_W, HEAD_W = (1,), (1,)
         MIXES = (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0)
     sets = load_sets(args.sets)
     base = {n: p.fixed["plain bm25s, whole units (baseline)"]["MRR@10"] for n, p in sets.items()}
@@ -649,6 +651,7 @@ def main(argv=None) -> int:
     sp.add_argument("--bm25-top", type=int, default=4, help="BM25 settings carried into the fusion grid")
     sp.add_argument("--sets", nargs="*", choices=DEV, default=list(DEV))
     sp.add_argument("--head-betas", nargs="*", type=float, default=[0.25, 0.5, 1.0])
+    sp.add_argument("--fields", action="store_true", help="with --library: the unit field weights too")
     sp.add_argument("--library", action="store_true",
                     help="only settings the library implements (its analyzer, whole-unit BM25 = title once + "
                          "passages, min-max fusion); the share of unit BM25 on a finer grid")

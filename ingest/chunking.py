@@ -195,17 +195,17 @@ def _units(passages: list[Passage], starts: list[bool], title: str | None, segme
             head, head_tok = None, ""
             if starts[i]:
                 head = _first_line(p.clean, HEAD_CHARS)
+                head_tok = seg(head)
             context, tokens = title or "", title_tok
         else:
             context = "\n".join(x for x in (title, head) if x)
-            if head and not head_tok:
-                head_tok = seg(head)
             tokens = "\n".join(x for x in (title_tok, head_tok) if x)
         if only_title and i < first:
             p.unit, p.unit_label, p.context, p.context_tokens = None, None, "", ""
             unit = -1  # the first article is unit 0
             continue
         p.unit, p.unit_label, p.context, p.context_tokens = unit, label, context, tokens
+        p.unit_heading_tokens = head_tok
 
 
 def _unit_label(p: Passage) -> str | None:

@@ -115,6 +115,7 @@ class Passage:
     context: str = ""          # document title + the unit's heading line: what is embedded and indexed
                                # in front of ``clean``, never quoted
     context_tokens: str = ""   # ``context`` word-segmented (as ``tokens``)
+    unit_heading_tokens: str = ""   # the unit's heading line ("Điều 5. Nguyên tắc ..."), word-segmented
 
 
 @dataclass

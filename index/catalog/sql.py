@@ -25,7 +25,7 @@ from ingest.chunking import with_context
 from ingest.model import Document
 
 from ..errors import IndexMismatch, Unavailable
-from ..lexical import analyze
+from ..lexical import analyze, unit_terms
 from ..passage_search.base import PassageFilter, PassageRow
 from .base import Catalog
 
@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS passages (
     page INTEGER, label TEXT, heading TEXT,
     text TEXT NOT NULL, clean TEXT NOT NULL, tokens TEXT NOT NULL,
     unit INTEGER, unit_label TEXT,  -- its unit in the document (NULL: the title line alone, not searched)
-    context TEXT NOT NULL DEFAULT '', context_tokens TEXT NOT NULL DEFAULT ''
+    context TEXT NOT NULL DEFAULT '', context_tokens TEXT NOT NULL DEFAULT '',
+    unit_heading_tokens TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, ord);
 CREATE TABLE IF NOT EXISTS refs (
@@ -145,7 +146,8 @@ def _unit_rows(unit: list[tuple[dict, PassageRow]]) -> Iterator[PassageRow]:
     if not unit:
         return
     first = unit[0][1]
-    first.unit_terms = analyze(unit[0][0]["context_tokens"]) + [t for r, _ in unit for t in analyze(r["tokens"])]
+    head = unit[0][0]
+    first.unit_terms = unit_terms(head["context_tokens"], [r["tokens"] for r, _ in unit], head["unit_heading_tokens"])
     for _, row in unit:
         row.unit = first.id
         yield row
@@ -258,9 +260,10 @@ class SqlCatalog(Catalog):
                 [doc.sha256, doc.path, *values, doc.source.text, json.dumps(doc.source.page_starts), time.time(), group])
             pids = [self._insert(self._q(
                 'INSERT INTO passages (doc_id, ord, start, "end", page, label, heading, text, clean, tokens, '
-                "unit, unit_label, context, context_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                "unit, unit_label, context, context_tokens, unit_heading_tokens) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                 (doc_id, p.ord, p.start, p.end, p.page, p.label, p.heading, p.text, p.clean, p.tokens,
-                 p.unit, p.unit_label, p.context, p.context_tokens))
+                 p.unit, p.unit_label, p.context, p.context_tokens, p.unit_heading_tokens))
                 for p in doc.passages]
             starts = [p.start for p in doc.passages]
             self._executemany(self._q(
@@ -340,7 +343,7 @@ class SqlCatalog(Catalog):
         last, unit, key = 0, [], None
         while True:
             rows = self._rows(
-                "SELECT p.id, p.doc_id, p.unit, p.tokens, p.context_tokens, v.vector, d.province, d.date, d.doc_type, "
+                "SELECT p.id, p.doc_id, p.unit, p.tokens, p.context_tokens, p.unit_heading_tokens, v.vector, d.province, d.date, d.doc_type, "
                 "d.issuer, d.grp FROM passages p JOIN documents d ON d.id = p.doc_id "
                 "JOIN vectors v ON v.passage_id = p.id "
                 f"WHERE {_LIVE} AND p.unit IS NOT NULL AND p.id > ? ORDER BY p.id LIMIT ?", (last, batch))
