@@ -626,6 +626,17 @@ def cmd_tune(args) -> int:
     print("  " + "  ".join(f"{n} MRR@10 {m['MRR@10']:.3f} R@10 {m['R@10']:.3f} (gain {best['gain'][n]:+.3f}"
                           f"{', beats both components' if best['ok'][n] else ', BELOW a component'})"
                           for n, m in best["per"].items()))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "retrieval-tune.json").write_text(json.dumps({"best": best, "grid": grid}, indent=0), encoding="utf-8")
+    print("\nMRR@10 by dense weight (min-max), per BM25 setting: " + ", ".join(sets))
+    for bc in {json.dumps({k: g["cfg"][k] for k in ("bv", "unit", "a")}) for g in grid}:
+        bc = json.loads(bc)
+        gs = sorted((g for g in grid if all(g["cfg"][k] == v for k, v in bc.items()) and g["cfg"]["how"] == "minmax"),
+                    key=lambda g: g["cfg"]["w"])
+        print(f"  bm25 {bc['bv']} unit{bc['unit']} a={bc['a']:.2f}: " + " ".join(
+            f"{g['cfg']['w']:.2f}:" + "/".join(f"{g['per'][n]['MRR@10']:.3f}" for n in sets) for g in gs[::2]))
+    if len(sets) < 2:
+        return 0
     print("\nleave-one-set-out (chosen on the other sets, scored on the one left out):")
     for held in sets:
         g = pick([n for n in sets if n != held])
