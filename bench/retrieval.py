@@ -594,6 +594,11 @@ def cmd_tune(args) -> int:
     for g, c, per in rows[:12] + rows[-3:]:
         print(f"  {g:+.3f}  bm25 {c['bv']:<5} unit{c['unit']} a={c['a']:.2f}  " +
               "  ".join(f"{n} {m['MRR@10']:.3f}" for n, m in per.items()))
+    print("\nBM25 ablation (MRR@10 per set): text with context or not, whole-unit fields, share a of whole-unit BM25")
+    for g, c, per in sorted(rows, key=lambda r: (r[1]["bv"], r[1]["unit"], r[1]["a"])):
+        if c["unit"] in ("11", "13") or c["a"] == 0:
+            print(f"  bm25 {c['bv']:<5} unit{c['unit'] if c['a'] else '--'} a={c['a']:.2f}  " +
+                  "  ".join(f"{n} {m['MRR@10']:.3f}" for n, m in per.items()) + f"  (worst gain {g:+.3f})")
     grid = []
     weights = [round(x, 2) for x in np.arange(0.0, 1.0001, 0.05)]
     for _, bc, bper in rows[:args.bm25_top]:
