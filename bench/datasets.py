@@ -69,17 +69,29 @@ def article_key(law_id: str, article_id: str) -> str:
     return f"{law_id}#{article_id}"
 
 
+# alqac2022's law ids are numbers; the titles below are those laws' names (checked against their
+# first articles), so its files can carry a title line like law_v1.1.json's (whose ids are titles).
+ALQAC2022_TITLES = {
+    "91/2015/QH13": "Bộ luật Dân sự",
+    "24/2018/QH14": "Luật An ninh mạng",
+    "45/2019/QH14": "Bộ luật Lao động",
+    "01/VBHN-VPQH": "Bộ luật Hình sự",
+}
+
+
 def _alqac_articles(law_file: Path, title: str) -> list[tuple[str, str]]:
     """One document per article. ``title``: "none" (the article as given: its heading then its body),
-    "article" ("Điều N. " before the heading) or "law" (the law's name and "Điều N." before it)."""
+    "article" ("Điều N. " before the heading) or "law" (the law's title line and "Điều N." before it,
+    as the held-out set of issue 11 lays its files out)."""
     docs = []
     for law in json.loads(law_file.read_text(encoding="utf-8")):
+        name = ALQAC2022_TITLES.get(law["id"], law["id"])
         for art in law["articles"]:
             text = art["text"].strip()
             if title == "article":
                 text = f"Điều {art['id']}. {text}"
             elif title == "law":
-                text = f"{law['id']}\nĐiều {art['id']}. {text}"
+                text = f"{name}\nĐiều {art['id']}. {text}"
             docs.append((article_key(law["id"], art["id"]), text))
     return docs
 
@@ -160,3 +172,76 @@ def load_questions(name: str, split: str) -> list[Question]:
 
 def fingerprint(*parts: str) -> str:
     return hashlib.sha1("\x00".join(parts).encode("utf-8")).hexdigest()[:12]
+
+
+# -- phapluat known-item set (issue 11): a deterministic slice of ../shared/corpora/phapluat -------------
+PHAPLUAT_TOPICS = ("bhxh", "chinh_sach_dn", "cong_doan", "hd_khoan", "hd_kinh_te", "hdld", "thue_tncn", "uu_dai_dt")
+PHAPLUAT_PER_TOPIC = 4
+PHAPLUAT_SIZE = (15_000, 120_000)   # bytes: documents with articles, small enough to embed a few dozen
+
+
+def phapluat_files() -> list[Path]:
+    """Per topic, files of PHAPLUAT_SIZE sorted by name, PHAPLUAT_PER_TOPIC of them evenly spaced."""
+    out = []
+    for topic in PHAPLUAT_TOPICS:
+        fs = [f for f in sorted((CORPORA / "phapluat" / "docs" / topic).glob("*.txt"))
+              if PHAPLUAT_SIZE[0] <= f.stat().st_size <= PHAPLUAT_SIZE[1]]
+        step = len(fs) / PHAPLUAT_PER_TOPIC
+        out += [fs[int(i * step + step / 2)] for i in range(PHAPLUAT_PER_TOPIC)] if fs else []
+    return out
+
+
+def load_phapluat() -> Corpus:
+    files = phapluat_files()
+    return Corpus("phapluat", files, {f.name: f.stem for f in files})
+
+
+_HEAD = re.compile(r"Điều\s+\d+[a-z]?\.\s*(?=[A-ZĐ" + "".join(chr(c) for c in range(0xC0, 0x1EFA) if chr(c).isupper()) + "])")
+PHAPLUAT_MAX_ARTICLES = 16   # heading queries per document at most (evenly spaced over its articles)
+
+
+def phapluat_questions(records: list[dict]) -> list[Question]:
+    """Known-item queries over the chunked slice (``bench.units.build`` records):
+
+    - a document's title (its trích yếu, without the type word) -> that document ("file" level);
+    - an article's heading without "Điều N." -> that article ("article" level: file key | label).
+
+    A heading is the first line of an article's first passage, "Điều N." then a capital letter (PDF line
+    breaks make false "Điều 12, Điều 14, ..." starts). Kept only if the query has >= 4 words and no other document / article of the slice has the same
+    folded text (a heading such as "Phạm vi điều chỉnh" names no one article); documents whose
+    article label repeats (amending laws quote the articles they amend) lose those labels."""
+    from vn.text import fold
+    titles: dict[str, set[str]] = {}
+    heads: dict[str, list[tuple[str, str]]] = {}
+    label_count: dict[tuple[str, str], int] = {}
+    for p in records:
+        if p["title"]:
+            t = re.sub(r"^(Luật|Nghị định|Nghị quyết|Thông tư|Quyết định|Văn bản hợp nhất|Bộ luật)\s+", "",
+                       p["title"], flags=re.I)
+            titles.setdefault(" ".join(fold(t).split()), set()).add(p["key"])
+        first = p["clean"].strip().split("\n")[0].strip()
+        if p["label"] and p["head"] is None and not p["only_title"] and _HEAD.match(first):
+            q = re.sub(r"(?<=[^\W\d])\d+$", "", _HEAD.sub("", first, count=1).strip().rstrip("."))  # footnote mark
+            heads.setdefault(p["key"], []).append((p["label"], q))
+            label_count[(p["key"], p["label"])] = label_count.get((p["key"], p["label"]), 0) + 1
+    fold_count: dict[str, int] = {}
+    for hs in heads.values():
+        for _, q in hs:
+            fold_count[" ".join(fold(q).split())] = fold_count.get(" ".join(fold(q).split()), 0) + 1
+    out = []
+    title_text = {}
+    for p in records:
+        if p["title"] and p["key"] not in title_text:
+            title_text[p["key"]] = re.sub(r"^(Luật|Nghị định|Nghị quyết|Thông tư|Quyết định|Văn bản hợp nhất|Bộ luật)\s+",
+                                          "", p["title"], flags=re.I)
+    for key, t in title_text.items():
+        if len(t.split()) >= 4 and t[:1].isalpha() and len(titles[" ".join(fold(t).split())]) == 1:
+            out.append(Question(f"title:{key}", t, {key}, {"level": "file"}))
+    for key, hs in heads.items():
+        ok = [(lab, q) for lab, q in hs if len(q.split()) >= 4 and label_count[(key, lab)] == 1
+              and fold_count[" ".join(fold(q).split())] == 1]
+        if len(ok) > PHAPLUAT_MAX_ARTICLES:
+            step = len(ok) / PHAPLUAT_MAX_ARTICLES
+            ok = [ok[int(i * step)] for i in range(PHAPLUAT_MAX_ARTICLES)]
+        out += [Question(f"head:{key}|{lab}", q, {f"{key}|{lab}"}, {"level": "article"}) for lab, q in ok]
+    return out

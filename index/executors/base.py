@@ -11,6 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ingest.chunking import with_context
 from ingest.model import Document, IngestError
 from ingest.pipeline import R_UNEXPECTED, process_file
 
@@ -47,7 +48,7 @@ def process_one(task: FileTask, embedder) -> FileResult:
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         doc = process_file(task.key, task.sha256, task.size)
-        vectors = embedder.embed_passages([p.clean for p in doc.passages])
+        vectors = embedder.embed_passages([with_context(p.context, p.clean) for p in doc.passages])
         result = FileResult(task.key, doc=doc, vectors=vectors, embedder=embedder.name)
     except IngestError as e:
         result = FileResult(task.key, error=e.reason)

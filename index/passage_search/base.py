@@ -4,6 +4,11 @@ An engine holds *generations*: immutable snapshots of the live passages (vector,
 the document fields filters need), written from the catalogue under a new name and switched in
 atomically, so a reader sees the old snapshot or the new one, never half of one. Fusion, query
 parsing, answers and access rules sit above this interface and never know which engine answers.
+
+Passages belong to *units* (an article, a numbered item: ``ingest.chunking``); a unit's id is its
+first passage's id. Besides passages, a generation indexes each unit as one lexical document (its
+title and the terms of all its passages), so a search can score the unit a user asks about, not only
+the clause (``search_units``), and group passage hits by unit (``unit_of``).
 """
 from __future__ import annotations
 
@@ -13,7 +18,11 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["PassageRow", "Filters", "PassageFilter", "PassageEngine", "Batches", "batched"]
+__all__ = ["PassageRow", "Filters", "PassageFilter", "PassageEngine", "Batches", "batched", "GENERATION_FORMAT",
+           "check_format"]
+
+# What a generation holds; a generation of another format is refused (1: passages only; 2: + units).
+GENERATION_FORMAT = 2
 
 
 @dataclass
@@ -22,12 +31,18 @@ class PassageRow:
     id: int                      # passage id (the catalogue's; never reused)
     doc_id: int
     vector: np.ndarray           # float32, unit length, the embedder's dimension
-    terms: list[str]             # lexical terms (index.lexical.analyze of the segmented text)
+    terms: list[str]             # lexical terms (index.lexical.analyze of the context and segmented text)
     province: str | None = None  # the document's fields that filters act on
     year: int | None = None
     doc_type: str | None = None
     issuer: str | None = None
     group: str | None = None     # access group; None = public
+    unit: int | None = None      # its unit's id (the unit's first passage id); None = its own id
+    unit_terms: list[str] | None = None  # on a unit's first row: the whole unit's lexical terms
+
+    @property
+    def unit_id(self) -> int:
+        return self.id if self.unit is None else self.unit
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,14 @@ class PassageEngine(ABC):
         What answers need to weigh a question's terms (IDF) and to tell which of them the caller's
         documents lack (df 0); exact, unless the engine documents a cap."""
 
+    @abstractmethod
+    def search_units(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` (unit id, BM25 score > 0) over whole units in the live generation, best first."""
+
+    @abstractmethod
+    def unit_of(self, ids: Iterable[int]) -> dict[int, int]:
+        """Passage id -> its unit's id, for the given passages of the live generation."""
+
     def refresh(self) -> bool:
         """Follow a switch made by another process; True if the live generation changed."""
         return False
@@ -122,6 +145,16 @@ class PassageEngine(ABC):
 
     def close(self) -> None:
         pass
+
+
+def check_format(manifest: dict, where: str) -> None:
+    """Refuse a generation written in another format (by an older version of this program)."""
+    from ..errors import IndexMismatch
+    found = manifest.get("format", 1)
+    if found != GENERATION_FORMAT:
+        raise IndexMismatch(f"Thế hệ chỉ mục {manifest.get('generation', '?')} tại {where} có định dạng {found}, "
+                            f"phiên bản này cần định dạng {GENERATION_FORMAT} (đoạn kèm điều, khoản và ngữ cảnh): "
+                            "hãy nạp lại dữ liệu với --rebuild.")
 
 
 class Batches:

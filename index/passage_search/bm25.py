@@ -1,4 +1,4 @@
-"""BM25 (bm25s) over a passage's lexical terms; ids are passage ids."""
+"""BM25 (bm25s) over lexical terms; ids are passage ids (or unit ids: a unit's first passage id)."""
 from __future__ import annotations
 
 import json
@@ -28,8 +28,8 @@ class LexicalIndex:
             retriever.index(corpus, show_progress=False)
         return cls(retriever, np.asarray(ids, dtype=np.int64))
 
-    def save(self, directory: Path) -> None:
-        d = Path(directory) / self.FILES
+    def save(self, directory: Path, name: str = FILES) -> None:
+        d = Path(directory) / name
         d.mkdir(parents=True, exist_ok=True)
         if len(self.ids):
             self.retriever.save(str(d), show_progress=False)
@@ -38,9 +38,9 @@ class LexicalIndex:
                                                 ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "LexicalIndex":
+    def load(cls, directory: Path, name: str = FILES) -> "LexicalIndex":
         import bm25s
-        d = Path(directory) / cls.FILES
+        d = Path(directory) / name
         ids = np.load(d / "ids.npy")
         retriever = bm25s.BM25.load(str(d), show_progress=False, verbosity=0) if len(ids) else bm25s.BM25()
         return cls(retriever, ids)

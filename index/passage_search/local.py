@@ -3,7 +3,8 @@
 Layout::
 
     CURRENT                      name of the live generation ("g000004")
-    generations/g000004/         manifest.json, dense.faiss, bm25/, fields.npz + fields.json
+    generations/g000004/         manifest.json, dense.faiss, bm25/, units/ (BM25 over whole units),
+                                 fields.npz + fields.json
 
 A generation is written under a temporary name, renamed, then CURRENT is replaced with
 ``os.replace``: a reader sees the old generation or the new one, never half of one. Each generation
@@ -24,13 +25,14 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import Unavailable
-from .base import PassageEngine, PassageFilter, PassageRow
+from .base import GENERATION_FORMAT, PassageEngine, PassageFilter, PassageRow, check_format
 from .bm25 import LexicalIndex
 from .dense import DenseIndex
 
 __all__ = ["LocalEngine", "current_generation", "manifest_path", "built_version"]
 
 _CATEGORIES = ("province", "doc_type", "issuer", "group")
+UNITS = "units"   # the folder of the units' BM25 index
 
 
 def current_generation(index_dir: Path) -> str | None:
@@ -57,6 +59,7 @@ class _Fields:
     """Per-passage document fields, row-aligned with ``ids``; categories as codes into a vocabulary."""
     ids: np.ndarray
     doc_ids: np.ndarray
+    units: np.ndarray                    # each passage's unit id
     years: np.ndarray                    # -1 when unknown
     codes: dict[str, np.ndarray]         # category -> int32 codes (-1 = None)
     vocab: dict[str, list[str]]
@@ -70,10 +73,10 @@ class _Fields:
         index = {c: {v: i for i, v in enumerate(vocab[c])} for c in _CATEGORIES}
         codes = {c: np.array([index[c].get(getattr(r, c), -1) for r in rows], dtype=np.int32) for c in _CATEGORIES}
         return cls(np.array([r.id for r in rows], dtype=np.int64), np.array([r.doc_id for r in rows], dtype=np.int64),
-                   np.array([r.year if r.year is not None else -1 for r in rows], dtype=np.int32), codes, vocab)
+                   np.array([r.unit_id for r in rows], dtype=np.int64), np.array([r.year if r.year is not None else -1 for r in rows], dtype=np.int32), codes, vocab)
 
     def save(self, folder: Path) -> None:
-        np.savez(folder / f"{self.FILE}.npz", ids=self.ids, doc_ids=self.doc_ids, years=self.years,
+        np.savez(folder / f"{self.FILE}.npz", ids=self.ids, doc_ids=self.doc_ids, units=self.units, years=self.years,
                  **{f"code_{c}": v for c, v in self.codes.items()})
         (folder / f"{self.FILE}.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
 
@@ -81,7 +84,7 @@ class _Fields:
     def load(cls, folder: Path) -> "_Fields":
         z = np.load(folder / f"{cls.FILE}.npz")
         vocab = json.loads((folder / f"{cls.FILE}.json").read_text(encoding="utf-8"))
-        return cls(z["ids"], z["doc_ids"], z["years"], {c: z[f"code_{c}"] for c in _CATEGORIES}, vocab)
+        return cls(z["ids"], z["doc_ids"], z["units"], z["years"], {c: z[f"code_{c}"] for c in _CATEGORIES}, vocab)
 
     def _code_mask(self, category: str, allowed: set[str], keep_none: bool = False) -> np.ndarray:
         codes = [i for i, v in enumerate(self.vocab[category]) if v in allowed] + ([-1] if keep_none else [])
@@ -110,8 +113,15 @@ class _Generation:
     manifest: dict
     dense: DenseIndex
     lexical: LexicalIndex
+    units: LexicalIndex                  # one document per unit, ids = unit ids
     fields: _Fields
     _masks: dict = field(default_factory=dict)
+    _unit_of: dict = field(default_factory=dict)
+
+    def unit_of(self, ids) -> dict[int, int]:
+        if not self._unit_of and len(self.fields.ids):
+            self._unit_of = dict(zip(self.fields.ids.tolist(), self.fields.units.tolist()))
+        return {int(i): self._unit_of[int(i)] for i in ids if int(i) in self._unit_of}
 
     def allowed(self, flt: PassageFilter | None) -> frozenset[int] | None:
         """Passage ids a filter lets through; None = all (no filter, or one that removes nothing)."""
@@ -142,8 +152,9 @@ class LocalEngine(PassageEngine):
     def _open(self, name: str) -> _Generation:
         folder = self.dir / "generations" / name
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        check_format(manifest, str(self.dir))
         return _Generation(name, manifest, DenseIndex.load(folder, manifest["dense"]["kind"]),
-                           LexicalIndex.load(folder), _Fields.load(folder))
+                           LexicalIndex.load(folder), LexicalIndex.load(folder, UNITS), _Fields.load(folder))
 
     def live(self) -> _Generation:
         gen = self._live
@@ -189,6 +200,14 @@ class LocalEngine(PassageEngine):
         n = int(len(gen.lexical.ids)) if allowed is None else len(allowed)
         return n, gen.lexical.term_df(list(terms), allowed)
 
+    def search_units(self, terms, k, flt=None):
+        gen = self.live()
+        allowed = gen.allowed(flt)  # a unit's id is its first passage's, whose document fields it shares
+        return gen.units.search(terms, k, allowed)
+
+    def unit_of(self, ids):
+        return self.live().unit_of(ids)
+
     # -- writing ---------------------------------------------------------------------------------------
     def write_generation(self, rows: Iterable[list[PassageRow]], info: dict) -> str:
         gens = self.dir / "generations"
@@ -205,10 +224,13 @@ class LocalEngine(PassageEngine):
         dense = DenseIndex.build(fields.ids, vectors, self.kind)
         dense.save(tmp)
         LexicalIndex.build(fields.ids, [r.terms for r in flat]).save(tmp)
+        heads = [r for r in flat if r.unit_terms is not None]
+        LexicalIndex.build(np.array([r.unit_id for r in heads], dtype=np.int64), [r.unit_terms for r in heads]).save(tmp, UNITS)
         fields.save(tmp)
-        manifest = {"generation": name, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **info,
-                    "dense": {"kind": dense.kind, "vectors": dense.size},
-                    "lexical": {"kind": "bm25s", "passages": int(len(fields.ids))}}
+        manifest = {"generation": name, "format": GENERATION_FORMAT, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    **info, "dense": {"kind": dense.kind, "vectors": dense.size},
+                    "lexical": {"kind": "bm25s", "passages": int(len(fields.ids))},
+                    "units": {"kind": "bm25s", "units": len(heads)}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _fsync_dir(tmp)
         os.rename(tmp, gens / name)

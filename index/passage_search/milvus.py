@@ -15,7 +15,12 @@ vectors searched by inner product. A generation is immutable and written whole, 
 (passages N, mean length, each term's document frequency) are known when it is written: a first pass
 over the rows counts them, the second stores for each passage and term t
 ``idf(t) · tf / (tf + k1 · (1 - b + b · length / mean length))`` at dimension ``term_id(t)``; a query is
-the count of each of its terms. Scores are then the local engine's whatever segments, shards,
+the count of each of its terms.
+
+Units (an article, a numbered item) are scored the same way from a second sparse field, ``usparse``: on a
+unit's first row the BM25 weights of the whole unit as one document (statistics over units), on every
+other row only a reserved dimension no query holds (Milvus refuses an empty sparse vector). ``unit``
+names each row's unit, for grouping passage hits. Scores are then the local engine's whatever segments, shards,
 partitions or filters Milvus uses (Milvus's own full-text BM25 keeps its statistics per segment or
 shard, and Milvus Lite per partition, so its rankings moved with the province partition key). No
 analyzer is involved: terms come analysed (``index.lexical.analyze``) for both engines.
@@ -36,7 +41,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import Unavailable
-from .base import PassageEngine, PassageFilter, PassageRow
+from .base import GENERATION_FORMAT, PassageEngine, PassageFilter, PassageRow, check_format
 
 __all__ = ["MilvusEngine", "MilvusError", "term_id", "compile_filter", "is_file_uri", "KINDS"]
 
@@ -51,6 +56,7 @@ MAX_FIELD = 512
 MAX_COLLISIONS = 2_000       # terms whose hashed dimension is taken, kept in the manifest
 EMPTY_TERMS = ["∅"]         # a passage without terms, as index.lexical.LexicalIndex.build indexes it
 _DIMS = 2 ** 32 - 1          # sparse dimensions Milvus accepts: [0, 2^32 - 1)
+FILLER = _DIMS - 1           # usparse of a row that is not a unit's first: a dimension no term takes
 LITE_GRPC = {"grpc.keepalive_time_ms": 2 ** 31 - 1, "grpc.keepalive_permit_without_calls": False}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 
@@ -314,6 +320,7 @@ class MilvusEngine(PassageEngine):
             raise TypeError("MilvusEngine.write_generation reads the rows twice (BM25 statistics, then the rows): "
                             "pass a list or an object whose __iter__ starts again (base.Batches)")
         stats = _Bm25Stats.count(rows, self.k1, self.b)
+        ustats = _Bm25Stats.count(rows, self.k1, self.b, units=True)
         dim = stats.dimension or _info_dimension(info)
         if not dim:
             raise MilvusError("Không biết số chiều vector cho thế hệ rỗng: info cần 'embedder': {'dimension': …}.")
@@ -321,7 +328,7 @@ class MilvusEngine(PassageEngine):
         n = 0
         for batch in rows:
             if batch:
-                self.client.insert(coll, [self._entity(r, dim, stats) for r in batch])
+                self.client.insert(coll, [self._entity(r, dim, stats, ustats) for r in batch])
                 n += len(batch)
         if n != stats.n:
             raise MilvusError(f"Các đoạn đổi giữa hai lượt đọc ({stats.n} rồi {n}): một tiến trình khác đang ghi "
@@ -334,15 +341,18 @@ class MilvusEngine(PassageEngine):
             ip.add_index("vector", index_type="HNSW", metric_type="IP", params=dict(HNSW_BUILD))
         else:
             ip.add_index("vector", index_type="FLAT", metric_type="IP")
-        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP",
-                     params={"inverted_index_algo": "DAAT_MAXSCORE"})
+        for field in ("sparse", "usparse"):
+            ip.add_index(field, index_type="SPARSE_INVERTED_INDEX", metric_type="IP",
+                         params={"inverted_index_algo": "DAAT_MAXSCORE"})
         self._index(coll, ip)
-        return {**info, "engine": "milvus", "server_version": str(self.server_version), "passages": n,
+        return {**info, "format": GENERATION_FORMAT, "engine": "milvus", "server_version": str(self.server_version), "passages": n,
                 "dense": {"kind": kind, "vectors": n, "metric": "IP", "dimension": dim,
                           **(HNSW_BUILD if kind == "hnsw" else {})},
                 "lexical": {"kind": "bm25-sparse", "passages": n, "variant": "lucene", "k1": self.k1, "b": self.b,
                             "mean_length": stats.mean_length, "terms": len(stats.df), "nonzeros": stats.nonzeros,
                             "term_id": "blake2b-32", "collisions": stats.collisions},
+                "units": {"kind": "bm25-sparse", "units": ustats.n, "mean_length": ustats.mean_length,
+                          "terms": len(ustats.df), "collisions": ustats.collisions},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
     def _index(self, coll: str, ip) -> None:
@@ -358,6 +368,8 @@ class MilvusEngine(PassageEngine):
         s.add_field("doc_id", DataType.INT64)
         s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
         s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("unit", DataType.INT64)
+        s.add_field("usparse", DataType.SPARSE_FLOAT_VECTOR)
         s.add_field("province", DataType.VARCHAR, max_length=MAX_FIELD, is_partition_key=True)
         s.add_field("year", DataType.INT64)
         s.add_field("doc_type", DataType.VARCHAR, max_length=MAX_FIELD)
@@ -365,7 +377,7 @@ class MilvusEngine(PassageEngine):
         s.add_field("grp", DataType.VARCHAR, max_length=MAX_FIELD)
         self.client.create_collection(coll, schema=s)
 
-    def _entity(self, r: PassageRow, dim: int, stats: "_Bm25Stats") -> dict:
+    def _entity(self, r: PassageRow, dim: int, stats: "_Bm25Stats", ustats: "_Bm25Stats") -> dict:
         v = np.asarray(r.vector, dtype=np.float32).reshape(-1)
         if v.shape[0] != dim or not np.isfinite(v).all():
             raise MilvusError(f"Đoạn {r.id}: vector {v.shape[0]} chiều hoặc có giá trị không hữu hạn "
@@ -375,6 +387,8 @@ class MilvusEngine(PassageEngine):
             if value is not None and len(value.encode("utf-8")) > MAX_FIELD:
                 raise MilvusError(f"Đoạn {r.id}: trường {key} dài quá {MAX_FIELD} byte.")
         return {"id": int(r.id), "doc_id": int(r.doc_id), "vector": v.tolist(), "sparse": stats.weights(r.terms),
+                "unit": int(r.unit_id),
+                "usparse": ustats.weights(r.unit_terms) if r.unit_terms is not None else {FILLER: 1.0},
                 "year": int(r.year or 0), **{k: v or "" for k, v in fields.items()}}
 
     # -- search ------------------------------------------------------------------------------------
@@ -393,6 +407,7 @@ class MilvusEngine(PassageEngine):
             if self._live is None:
                 raise MilvusError(f"Chưa có thế hệ chỉ mục nào trong Milvus tại {self.uri} (tiền tố "
                                   f"'{self.prefix}'): hãy chạy 'python -m ingest' trước.")
+            check_format(self._live_manifest, self.uri)
             try:
                 with self._call("tìm kiếm"):
                     hits = self.client.search(self._collection(self._live), data=[data], anns_field=field, limit=k,
@@ -459,6 +474,32 @@ class MilvusEngine(PassageEngine):
             out[t] = cache[key]
         return n, out
 
+    def search_units(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        if self._live is None:
+            self.refresh()
+        collisions = self._live_manifest.get("units", {}).get("collisions", {})
+        query: Counter = Counter(collisions.get(t, term_id(t)) for t in terms)
+        hits = self._search({d: float(c) for d, c in query.items()}, "usparse", k, flt,
+                            {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
+        return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
+
+    def unit_of(self, ids) -> dict[int, int]:
+        ids = sorted({int(i) for i in ids})
+        if not ids:
+            return {}
+        if self._live is None:
+            self.refresh()
+        out: dict[int, int] = {}
+        with self._call("đọc điều, khoản của đoạn"):
+            for i in range(0, len(ids), 1000):
+                part = ids[i:i + 1000]
+                rows = self.client.query(self._collection(self._live), filter=f"id in [{', '.join(map(str, part))}]",
+                                         output_fields=["id", "unit"], limit=len(part))
+                out.update({int(r["id"]): int(r["unit"]) for r in rows})
+        return out
+
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None
         if client is None:
@@ -483,12 +524,15 @@ class _Bm25Stats:
         self.collisions: dict[str, int] = {}
 
     @classmethod
-    def count(cls, rows: Iterable[list[PassageRow]], k1: float, b: float) -> "_Bm25Stats":
+    def count(cls, rows: Iterable[list[PassageRow]], k1: float, b: float, units: bool = False) -> "_Bm25Stats":
+        """Statistics of the rows' terms, or (``units``) of the units' terms on each unit's first row."""
         st = cls(k1, b)
         for batch in rows:
             for r in batch:
                 st.dimension = st.dimension or len(r.vector)
-                terms = r.terms or EMPTY_TERMS
+                if units and r.unit_terms is None:
+                    continue
+                terms = (r.unit_terms if units else r.terms) or EMPTY_TERMS
                 st.n += 1
                 st.length += len(terms)
                 distinct = set(terms)
@@ -496,7 +540,7 @@ class _Bm25Stats:
                 st.df.update(distinct)
         st.mean_length = st.length / st.n if st.n else 1.0
         # two terms with one hashed dimension: the later one (in sorted order) takes the next free dimension
-        taken: dict[int, str] = {}
+        taken: dict[int, str] = {FILLER: ""}
         for t in sorted(st.df):
             d = term_id(t)
             if d in taken:
