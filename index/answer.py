@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Callable
 import re
 import threading
 from collections import OrderedDict
