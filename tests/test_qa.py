@@ -186,8 +186,10 @@ def test_the_command_line_prints_answered_and_related_in_json(corpus_index):
 
 def test_term_document_frequencies_come_through_the_passage_search_seam(searcher):
     from index.lexical import analyze
+    from ingest.chunking import with_context
     rows = searcher.catalog.passages(sorted(searcher.catalog.live_passage_ids()))
-    held = [set(analyze(p["tokens"])) for p in rows.values()]
+    # what BM25 indexes: each passage's context (title, unit heading), then its own words
+    held = [set(analyze(with_context(p["context_tokens"], p["tokens"]))) for p in rows.values()]
     n, df = searcher.engine.term_df(["dân_vận", "~dan", "xyzzyq"])
     assert n == len(rows)
     assert df == {t: sum(t in h for h in held) for t in ("dân_vận", "~dan", "xyzzyq")}
