@@ -80,7 +80,8 @@ def ingest(combo: str, paths, index_dir: Path, embedder, **kw):
     """run_ingest as the combination runs it."""
     if COMBOS[combo].get("ray"):
         from index.executors.ray_data import RayExecutor
-        kw["executor"] = RayExecutor(address=_RAY["address"])
+        with RayExecutor(address=_RAY["address"]) as executor:  # disconnects this process when done
+            return run_ingest(paths, index_dir, embedder=embedder, executor=executor, **kw)
     return run_ingest(paths, index_dir, embedder=embedder, **kw)
 
 

@@ -532,6 +532,7 @@ def test_search_filters_live_in_the_address_and_come_back_from_it(accounts, brow
     _anonymous(browser, server)                                          # someone else opens the link
     browser.get(shared)
     _wait_text(browser, "2 văn bản trích dẫn Chỉ thị 16/CT-TTg", 60)
+    _wait_idle(browser)  # the answer shows before the script run has drawn the sidebar
     assert browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Tỉnh/thành"]').get_attribute("value") == "Đắk Lắk"
     assert browser.find_element(By.CSS_SELECTOR, SEARCH_BOX).get_attribute("value") == QUESTION
 
