@@ -11,7 +11,7 @@ import re
 from vn.stopwords import FUNCTION_WORDS as _STOP
 from vn.text import fold
 
-__all__ = ["analyze", "analyze_query", "unit_terms", "UNIT_TITLE_WEIGHT", "UNIT_HEADING_WEIGHT"]
+__all__ = ["analyze", "analyze_query", "unit_terms", "unit_weights", "UNIT_TITLE_WEIGHT", "UNIT_HEADING_WEIGHT"]
 
 # A unit (an article, a numbered item) is also indexed whole: the document's title this many times,
 # every passage, and the unit's heading line this many times in all (python -m bench.retrieval tune:
@@ -48,3 +48,8 @@ def unit_terms(title_tokens: str, passage_tokens: list[str], heading_tokens: str
     for tokens in passage_tokens:
         out += analyze(tokens)
     return out + analyze(heading_tokens) * (UNIT_HEADING_WEIGHT - 1) if heading_tokens else out
+
+
+def unit_weights() -> dict:
+    """What a generation's whole-unit index was built with (a generation built otherwise is rebuilt)."""
+    return {"title": UNIT_TITLE_WEIGHT, "heading": UNIT_HEADING_WEIGHT}
