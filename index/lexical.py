@@ -17,7 +17,7 @@ __all__ = ["analyze", "analyze_query", "unit_terms", "unit_weights", "UNIT_TITLE
 # every passage, and the unit's heading line this many times in all (python -m bench.retrieval tune:
 # bench/README.md, RETRIEVAL).
 UNIT_TITLE_WEIGHT = 1
-UNIT_HEADING_WEIGHT = 3
+UNIT_HEADING_WEIGHT = 2
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

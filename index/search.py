@@ -36,7 +36,7 @@ __all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "by_unit
 
 MODES = ("hybrid", "bm25", "dense")
 DENSE_WEIGHT = 0.5          # bench/README.md, RETRIEVAL: best worst-set MRR@10, leave-one-set-out
-UNIT_BM25_SHARE = 0.5       # BM25 of the whole unit beside its best passage's
+UNIT_BM25_SHARE = 0.4       # BM25 of the whole unit beside its best passage's
 NO_DIACRITICS_DENSE_WEIGHT = 0.15
 CANDIDATES = 100            # units per method
 PASSAGES_PER_UNIT = 3       # passages fetched per unit candidate, to find CANDIDATES distinct units
