@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -28,7 +29,7 @@ from index.settings import settings
 from . import errors
 from .auth import RateLimiter, principal_from_header
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "AskAnswer"]
 
 DESCRIPTION = """Tra cứu văn bản chỉ đạo qua REST: tìm đoạn văn bản, hỏi đáp có trích dẫn, văn bản trích dẫn
 một văn bản, danh sách và nội dung văn bản, mạng trích dẫn, nhiệm vụ và thời hạn; quản trị viên tải văn bản lên.
@@ -54,6 +55,23 @@ YearFrom = Annotated[int | None, Query(description="từ năm (1000–9999)")]
 YearTo = Annotated[int | None, Query(description="đến năm (1000–9999)")]
 DocType = Annotated[str | None, Query(alias="type", description="loại văn bản, ví dụ “Công văn”")]
 Issuer = Annotated[str | None, Query(description="cơ quan ban hành")]
+
+
+class AskAnswer(BaseModel):
+    """What /api/ask returns (the JSON of `python -m index ask --json`); more fields may follow."""
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    intent: str
+    answer: str = Field(description="câu trả lời kèm trích dẫn, hoặc lời báo không tìm thấy")
+    answered: bool = Field(description="true: có câu trả lời từ các văn bản đã nạp; false: không tìm thấy "
+                                       "(khi đó `passages` rỗng và `related` là các đoạn có thể liên quan)")
+    confidence: float | None = Field(None, description="xác suất câu hỏi được trả lời đúng theo mô hình từ chối "
+                                                       "trả lời (chỉ với câu hỏi tự do)")
+    documents: list[dict] = Field(description="các văn bản chứa câu trả lời")
+    passages: list[dict] = Field(description="các đoạn chứa câu trả lời; đoạn đầu chứa câu trả lời")
+    related: list[dict] = Field(default_factory=list, description="khi không có câu trả lời: các đoạn gần nhất, "
+                                                                   "có thể liên quan")
 
 
 def create_app(library: Library | None = None) -> FastAPI:
@@ -98,7 +116,9 @@ def create_app(library: Library | None = None) -> FastAPI:
         flt = make_filters(province, year_from, year_to, doc_type, issuer)
         return JSONResponse(lib().search(who, q, k=k, mode=mode, filters=flt))
 
-    @app.get("/api/ask", tags=["tra cứu"], summary="hỏi, trả lời có trích dẫn (như `python -m index ask`)")
+    @app.get("/api/ask", tags=["tra cứu"], summary="hỏi, trả lời có trích dẫn (như `python -m index ask`)",
+             responses={200: {"model": AskAnswer, "description": "câu trả lời, hoặc `answered: false` và các "
+                                                                  "đoạn có thể liên quan"}})
     def ask(q: str = Query(..., description="câu hỏi"), k: int = Query(5, description="số đoạn (1 đến VANBAN_MAX_K)"),
             province: Province = None, year_from: YearFrom = None, year_to: YearTo = None,
             doc_type: DocType = None, issuer: Issuer = None, who: Principal = Depends(caller)):

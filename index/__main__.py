@@ -212,6 +212,11 @@ def render(command: str, r: dict) -> str:
                 lines.append(f"    {p['text']}")
                 if p.get("sentence"):
                     lines.append(f"    → {p['sentence'].strip()}")
+            if r.get("related"):
+                lines.append("\nCó thể liên quan:")
+            for i, p in enumerate(r.get("related") or [], 1):
+                lines.append(f"\n[{i}] {_doc_line(p['document'])}")
+                lines.append(f"    {p['text']}")
     elif command == "search":
         if not r["results"]:
             lines.append("Không tìm thấy kết quả.")

@@ -12,9 +12,10 @@ from vn.stopwords import QUERY_WORDS_FOLDED as _STOP
 from vn.text import fold
 from vn.words import split_sentences
 
+from . import answer as A
 from .query import Query, parse_query
 from .documents import citing_passage
-from .search import Filters, Reader, document_json
+from .search import CANDIDATES, Filters, Reader, document_json
 
 __all__ = ["ask", "cites", "find_references", "best_sentence", "format_citation"]
 
@@ -96,12 +97,22 @@ def _describe(reference: str) -> str:
     return ", ".join(parts) or f"“{reference}”"
 
 
-def _passages_answer(r: Reader, question: str, hits: list[dict]) -> list[dict]:
+def _passages_answer(r: Reader, question: str, hits: list[dict], choice: A.Choice | None = None) -> list[dict]:
+    """Each passage with its answering sentence: ``choice``'s span where given, else the term match."""
     out = []
-    for h in hits:
-        ss, se = best_sentence(h["text"], question)
-        out.append({**h, "sentence": h["text"][ss:se], "sentence_start": ss, "sentence_end": se})
+    for i, h in enumerate(hits):
+        if choice is None:
+            ss, se = best_sentence(h["text"], question)
+        else:  # a passage of nothing but boilerplate has no answering sentence
+            ss, se = choice.per_passage[i] or (None, None)
+        out.append({**h, "sentence": h["text"][ss:se] if ss is not None else "", "sentence_start": ss,
+                    "sentence_end": se})
     return out
+
+
+def _related(passages: list[dict]) -> list[dict]:
+    """Closest passages offered when there is no answer: no sentence is marked as answering."""
+    return [{**p, "sentence": "", "sentence_start": None, "sentence_end": None} for p in passages]
 
 
 def _unique_docs(passages: list[dict]) -> list[dict]:
@@ -112,14 +123,28 @@ def _unique_docs(passages: list[dict]) -> list[dict]:
 
 
 def ask(r: Reader, question: str, k: int = 5, filters: Filters | None = None) -> dict:
-    """{question, intent, answer, documents, passages}"""
+    """{question, intent, answer, answered, documents, passages, related}
+
+    ``answered`` is False when the index holds no answer: then ``passages`` and ``documents`` are
+    empty and ``related`` holds the closest passages ("có thể liên quan"). An empty or blank question
+    raises answer.QuestionError (InvalidInput: a usage error).
+    """
+    question = A.check_question(question)
     q: Query = parse_query(question)
     filters = filters or Filters()
     # the question's own province / years / type narrow the search unless the caller set filters
-    if filters.empty():
-        filters = Filters(province=q.province, year_from=q.year_from, year_to=q.year_to, doc_type=q.doc_type)
+    parsed = filters.empty()
+    if parsed:  # a type word filters only when the question asks for that type ("các kế hoạch", not "báo cáo")
+        doc_type = q.doc_type if q.doc_type and A.type_named(question, q.doc_type) else None
+        filters = Filters(province=q.province, year_from=q.year_from, year_to=q.year_to, doc_type=doc_type)
     base = {"question": question, "intent": q.intent, "query": q.as_dict()}
+    out = _ask(r, q, base, question, k, filters, parsed)
+    out.setdefault("answered", bool(out["documents"]))
+    out.setdefault("related", [])
+    return out
 
+
+def _ask(r: Reader, q: Query, base: dict, question: str, k: int, filters: Filters, parsed: bool) -> dict:
     if q.intent == "cites":
         ref = (q.numbers[0] if q.numbers and not q.references else _reference_text(q))
         return _cites_answer(base, cites(r, ref, filters if not filters.empty() else None))
@@ -140,7 +165,7 @@ def ask(r: Reader, question: str, k: int = 5, filters: Filters | None = None) ->
             hits = [_passage_hit(p, d) for d in targets for p in r.catalog.document_passages(d["id"])[:k]]
             answer = "; ".join(f"{format_citation(d)}: {d['title'] or ''}".rstrip(": ") for d in targets)
             return {**base, "answer": answer, "documents": targets, "passages": _passages_answer(r, question, hits)}
-        filters = Filters(doc_ids=[d["id"] for d in targets])
+        return _free_answer(r, question, k, Filters(doc_ids=[d["id"] for d in targets]), base, named=True)
     elif q.intent in ("signer", "lookup", "content") and (q.numbers or q.references):
         # not in the index itself: the documents citing it are the next best answer
         res = cites(r, question, filters if not filters.empty() else None)
@@ -149,15 +174,74 @@ def ask(r: Reader, question: str, k: int = 5, filters: Filters | None = None) ->
         return {**base, "answer": f"Không tìm thấy văn bản “{(q.numbers or [_reference_text(q)])[0]}” trong chỉ mục.",
                 "documents": [], "passages": []}
 
-    hits = r.hydrate(r.retrieve(question, k, "hybrid", filters))
-    if not hits and not filters.empty() and (q.province or q.year_from or q.doc_type):
-        hits = r.hydrate(r.retrieve(question, k, "hybrid", None))  # the parsed filters were too strict
+    if parsed and not filters.empty() and not r.catalog.doc_ids(r.passage_filter(filters)):
+        # the question names a province / year / type that no document has: say so, show the nearest
+        note = A.filter_message(filters.province, filters.year_from, filters.year_to, filters.doc_type)
+        near = _related(r.hydrate(r.retrieve(question, k, "hybrid", None)))
+        docs = _unique_docs(near)[:3]
+        answer = note + "; các văn bản gần nhất: " + ("; ".join(format_citation(d) for d in docs) or "không có") + "."
+        return {**base, "answer": answer, "answered": False, "documents": [], "passages": [], "related": near,
+                "filter_note": note}
+    return _free_answer(r, question, k, filters, base)
+
+
+def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base: dict, named: bool = False) -> dict:
+    """Hybrid retrieval, the answering sentence by meaning, and the abstention decision.
+
+    ``named``: the question names its document (retrieval restricted to it): answered without the model.
+    """
+    ranked = r.retrieve(question, CANDIDATES, "hybrid", filters)
+    hits = r.hydrate(ranked[:k])
     if not hits:
-        return {**base, "answer": "Không tìm thấy đoạn văn bản nào phù hợp với câu hỏi.", "documents": [], "passages": []}
-    passages = _passages_answer(r, question, hits)
-    top = passages[0]
-    answer = f"{top['sentence'].strip()} ({format_citation(top['document'])})"
-    return {**base, "answer": answer, "documents": _unique_docs(passages), "passages": passages}
+        return {**base, "answer": "Không tìm thấy đoạn văn bản nào phù hợp với câu hỏi.", "answered": False,
+                "documents": [], "passages": [], "related": []}
+    dense = sorted(((h.passage_id, h.dense) for h in ranked if h.dense is not None), key=lambda x: (-x[1], x[0]))
+    bm25 = sorted(((h.passage_id, h.bm25) for h in ranked if h.bm25 is not None), key=lambda x: (-x[1], x[0]))
+    qvec = r.embedder.embed_query(question)  # cached: retrieve embedded it
+    raw = dict(dense)
+    idf = _TermIdf(r.engine, r.passage_filter(None))
+    weights = A.question_weights(question, lambda terms: idf(terms)[0])
+    choice = A.choose_sentence(question, hits, qvec, r.embedder,
+                               {i: raw[h["passage_id"]] for i, h in enumerate(hits) if h["passage_id"] in raw},
+                               weights=weights)
+    passages = _passages_answer(r, question, hits, choice)
+    if choice is None:  # nothing but boilerplate in the passages found
+        return {**base, "answer": A.NOT_FOUND, "answered": False, "documents": [], "passages": [],
+                "related": _related(passages)}
+    top = passages[choice.passage]
+    answered, confidence, ev = True, None, None
+    if not named:
+        terms = A.query_terms(question)
+        term_idf, missing = idf(A.lookup_terms(terms))
+        rows = r.catalog.passages([h["passage_id"] for h in hits])
+        ev = A.evidence(terms, term_idf, missing, dense, bm25, top["passage_id"],
+                        {pid: A.passage_term_set(p["tokens"]) for pid, p in rows.items()}, choice.similarity)
+        model = A.load_abstention()
+        p = model.probability(ev)
+        answered = p >= model.threshold
+        confidence, ev = round(p, 4), {f: round(v, 4) for f, v in ev.items()}  # as shown: scores are rounded too
+    if not answered:
+        return {**base, "answer": A.NOT_FOUND, "answered": False, "confidence": confidence, "evidence": ev,
+                "documents": [], "passages": [], "related": _related(passages)}
+    passages = [top] + [p for i, p in enumerate(passages) if i != choice.passage]  # the proof first
+    answer = f"{A.plain(top['sentence'])} ({format_citation(top['document'])})"
+    return {**base, "answer": answer, "answered": True, "confidence": confidence, "evidence": ev,
+            "documents": _unique_docs(passages), "passages": passages, "related": []}
+
+
+class _TermIdf:
+    """IDF of lexical terms among the passages the caller may see (through the passage-search seam: the
+    evidence shown never reveals words of documents outside the caller's groups), each term asked once."""
+
+    def __init__(self, engine, flt):
+        self.engine, self.flt, self.n, self.df = engine, flt, 0, {}
+
+    def __call__(self, terms: list[str]) -> tuple[dict[str, float], set[str]]:
+        need = [t for t in dict.fromkeys(terms) if t not in self.df]
+        if need:
+            self.n, got = self.engine.term_df(need, self.flt)
+            self.df.update(got)
+        return A.term_idf(self.n, {t: self.df[t] for t in terms})
 
 
 def _cites_answer(base: dict, res: dict, prefix: str = "") -> dict:

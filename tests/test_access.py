@@ -291,3 +291,20 @@ def test_readers_cannot_manage_accounts_or_read_the_audit(access_index, caller):
         with pytest.raises(VanbanError) as e:
             act()
         assert e.value.http_status == 403
+
+
+def test_ask_weighs_words_only_over_the_documents_the_caller_may_see(access_index):
+    """The abstention evidence shown with an answer (IDF, words the index lacks) is computed over the
+    caller's documents: a word only a restricted document holds is unknown to an outsider."""
+    lib = access_index.library
+    question = "Kế hoạch về tàu ngầm và mật danh?"
+    for caller, lacks in (("anonymous", True), ("outsider", True), ("insider", False), ("admin", False)):
+        r = lib.reader(access_index.principals[caller])
+        n, df = r.engine.term_df(["ngầm"], r.passage_filter(None))
+        assert (df["ngầm"] == 0) is lacks, caller
+        assert n == len(r.catalog.live_passage_ids()), caller
+        out = lib.ask(access_index.principals[caller], question)
+        if lacks:  # nothing of the restricted documents but the caller's own words
+            text = json.dumps({k: v for k, v in out.items() if k not in ("question", "query")}, ensure_ascii=False)
+            assert not any(s in text for s in access_index.secrets), caller
+            assert out["evidence"]["oov"] > 0 and out["answered"] is False, caller

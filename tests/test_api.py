@@ -43,6 +43,19 @@ def test_the_api_answers_with_the_json_of_the_command_line(access_index, api_ser
         assert _get(api_server, path, admin, **params).json() == json.loads(capsys.readouterr().out), path
 
 
+def test_ask_says_whether_it_answered_and_the_schema_documents_it(access_index, api_server):
+    """Issue 10: 'answered' in /api/ask as in the library and the command line; no answer = related passages."""
+    admin = access_index.tokens["admin"]
+    r = _get(api_server, "/api/ask", admin, q="xyzzy qwpl zzkrr blorft 9999").json()
+    assert r["answered"] is False and r["passages"] == [] and r["related"]
+    assert r["answer"] == "Không tìm thấy câu trả lời trong các văn bản đã nạp."
+    assert _get(api_server, "/api/ask", admin, q="Văn bản nào trích dẫn Chỉ thị 16?").json()["answered"] is True
+    schema = _get(api_server, "/openapi.json").json()
+    ok = schema["paths"]["/api/ask"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    model = schema["components"]["schemas"][ok["$ref"].rsplit("/", 1)[1]]
+    assert model["properties"]["answered"]["type"] == "boolean" and "answered" in model["required"]
+
+
 BAD_INPUT = [  # path, params, the field the answer names
     ("/api/search", {"q": "dân vận", "k": "abc"}, "k"),
     ("/api/search", {"q": "dân vận", "k": 0}, "k"),

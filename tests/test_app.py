@@ -158,6 +158,17 @@ def test_a_filter_that_excludes_everything_explains_and_offers_to_clear_it(monke
     assert at.success[0].value.startswith("2 văn bản trích dẫn")
 
 
+def test_a_question_the_index_cannot_answer_shows_related_passages_apart(monkeypatch, corpus_index):
+    """Issue 10: no answer is said plainly; the closest passages come in their own section, none marked."""
+    at = _ask(_app(monkeypatch, corpus_index).run(), "xyzzy qwpl zzkrr blorft 9999")
+    assert not at.success
+    assert at.warning[0].value == "Không tìm thấy câu trả lời trong các văn bản đã nạp."
+    heads = [h.value for h in at.subheader]
+    assert "Trả lời" not in heads and any(h.startswith("Có thể liên quan (") for h in heads)
+    cards = _cards(at)
+    assert cards and not any('class="ans' in c for c in cards)  # nothing marked as the answer
+
+
 def test_an_unknown_number_gets_a_message_and_no_suggestion_to_drop_diacritics(monkeypatch, corpus_index):
     """Issue 16: typing without diacritics cannot find a number that is not in the index."""
     at = _ask(_app(monkeypatch, corpus_index).run(), "Ai ký công văn 9999/UBND-KGVX?")

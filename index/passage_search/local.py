@@ -194,6 +194,12 @@ class LocalEngine(PassageEngine):
         allowed = gen.allowed(flt)
         return gen.lexical.search(terms, k, allowed)
 
+    def term_df(self, terms, flt=None):
+        gen = self.live()
+        allowed = gen.allowed(flt)
+        n = int(len(gen.lexical.ids)) if allowed is None else len(allowed)
+        return n, gen.lexical.term_df(list(terms), allowed)
+
     def search_units(self, terms, k, flt=None):
         gen = self.live()
         allowed = gen.allowed(flt)  # a unit's id is its first passage's, whose document fields it shares

@@ -49,6 +49,7 @@ KINDS = ("auto", "flat", "hnsw")
 HNSW_MIN = 50_000            # as the local engine: exact search below, HNSW from here
 HNSW_BUILD = {"M": 32, "efConstruction": 80}
 HNSW_EF = 128
+DF_CACHE = 100_000           # term counts kept per engine (common syllables recur in every question)
 MAX_TOPK = 16_384            # Milvus's limit on one search's k
 MAX_TEXT_BYTES = 65_535      # VARCHAR limit
 MAX_FIELD = 512
@@ -162,6 +163,7 @@ class MilvusEngine(PassageEngine):
                 _LITE_USERS[self._lite_path] = _LITE_USERS.get(self._lite_path, 0) + 1
         self._live: str | None = None
         self._live_manifest: dict = {}
+        self._df_cache: dict = {}  # (filter expression, term) -> document frequency in the live generation
         try:
             with self._call("mở"):
                 self._ensure_manifest_collection()
@@ -434,6 +436,43 @@ class MilvusEngine(PassageEngine):
         hits = self._search({d: float(c) for d, c in query.items()}, "sparse", k, flt,
                             {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
         return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
+
+    def term_df(self, terms: list[str], flt: PassageFilter | None = None) -> tuple[int, dict[str, int]]:
+        """Document frequencies in the live generation, from its own sparse vectors: a passage holds a term
+        exactly when its vector has a weight at the term's dimension, so a search for that dimension alone
+        (with the filter) returns those passages. One search per term, capped at MAX_TOPK: a term in more
+        passages than that is counted as MAX_TOPK (its IDF is then over-estimated, and stays the lowest of
+        the question's)."""
+        if self._live is None:
+            self.refresh()
+        if self._live is None:
+            raise MilvusError(f"Chưa có thế hệ chỉ mục nào trong Milvus tại {self.uri} (tiền tố "
+                              f"'{self.prefix}'): hãy chạy 'python -m ingest' trước.")
+        expr = compile_filter(flt)
+        if expr is None:
+            return 0, {t: 0 for t in terms}
+        cache = self._df_cache
+        if cache.get("generation") != self._live or len(cache) > DF_CACHE:
+            cache.clear()  # counts hold for one generation (immutable) and one filter
+            cache["generation"] = self._live
+        n = int(self._live_manifest.get("passages", 0))
+        if expr and n:
+            if (expr, None) not in cache:
+                with self._call("đếm đoạn"):
+                    rows = self.client.query(self._collection(self._live), filter=expr, output_fields=["count(*)"])
+                cache[(expr, None)] = int(rows[0]["count(*)"]) if rows else 0
+            n = cache[(expr, None)]
+        collisions = self._live_manifest.get("lexical", {}).get("collisions", {})
+        out = {}
+        for t in dict.fromkeys(terms):
+            key = (expr, t)
+            if key not in cache:
+                hits = [] if n == 0 else self._search(
+                    {collisions.get(t, term_id(t)): 1.0}, "sparse", min(n, MAX_TOPK), flt,
+                    {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
+                cache[key] = sum(1 for h in hits if h["distance"])
+            out[t] = cache[key]
+        return n, out
 
     def search_units(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
         if not terms:

@@ -121,6 +121,13 @@ def no_result(ctx: shell.Context, query: str, filters: Filters, full_years, resu
     for i, c in enumerate(result.get("candidates") or []):
         st.button(md(f"{c['canonical']} ({c['n_documents']} văn bản trích dẫn)"), key=f"cand-{i}",
                   on_click=set_query, args=(f"Văn bản nào trích dẫn {c['canonical']}?",))
+    related = result.get("related") or []
+    if related:  # no answer: the closest passages, in their own section, nothing marked as answering
+        with st.container(border=True):
+            st.subheader(f"Có thể liên quan ({len(related)})", anchor=False)
+            st.caption("Các đoạn gần nhất với câu hỏi; không đoạn nào được xác định là câu trả lời.")
+            cards = passage_cards({**result, "passages": related}, query)
+            show("".join(result_card_html(i, c) for i, c in enumerate(cards, 1)))
     hints = no_result_hints(query, filters, result)
     show('<div class="vb-hints"><b>Gợi ý:</b><ul>' + "".join(f"<li>{esc(h)}</li>" for h in hints) + "</ul></div>")
     b1, b2 = st.columns(2)
