@@ -21,8 +21,8 @@ from ingest.pipeline import R_FAILED_BEFORE, collect_files, sha256_file, worth_r
 from .catalog.base import Catalog
 from .catalog.sql import SCHEMA_VERSION
 from .errors import Busy
-from .lexical import unit_weights
 from .executors import Executor, FileResult, FileTask, create_executor, process_one
+from .lexical import unit_weights
 from .passage_search.base import GENERATION_FORMAT, Batches, PassageEngine
 
 __all__ = ["run_ingest", "build_generation", "ingest_lock", "IngestReport", "Progress"]
