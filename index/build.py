@@ -22,6 +22,7 @@ from .catalog.base import Catalog
 from .catalog.sql import SCHEMA_VERSION
 from .errors import Busy
 from .executors import Executor, FileResult, FileTask, create_executor, process_one
+from .lexical import unit_weights
 from .passage_search.base import GENERATION_FORMAT, Batches, PassageEngine
 
 __all__ = ["run_ingest", "build_generation", "ingest_lock", "IngestReport", "Progress"]
@@ -74,6 +75,7 @@ def build_generation(catalog: Catalog, engine: PassageEngine, embedder_info: dic
     version = catalog.data_version
     counts = catalog.counts(None)
     info = {"schema_version": SCHEMA_VERSION, "data_version": version, "embedder": embedder_info,
+            "unit_weights": unit_weights(),
             "documents": counts["documents"], "passages": counts["passages"]}
     name = engine.write_generation(Batches(lambda: catalog.generation_rows(embedder_info["dimension"])), info)
     engine.switch(name)
@@ -134,7 +136,7 @@ def run_ingest(paths: Iterable[str | Path], index_dir: str | Path, prune: bool =
             current = engine.current()
             built = engine.manifest(current) if current is not None else {}
             stale = current is None or rebuild or built.get("data_version") != catalog.data_version or \
-                built.get("format", 1) != GENERATION_FORMAT
+                built.get("format", 1) != GENERATION_FORMAT or built.get("unit_weights") != unit_weights()
             if stale:
                 if progress:
                     progress("index", 0, 1, "")

