@@ -427,13 +427,19 @@ class MilvusEngine(PassageEngine):
         return _ranked((int(h["id"]), float(h["distance"])) for h in hits)
 
     def search_lexical(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
+        return self._search_bm25(terms, k, flt, "lexical", "sparse")
+
+    def _search_bm25(self, terms: list[str], k: int, flt: PassageFilter | None, section: str,
+                     field: str) -> list[tuple[int, float]]:
+        """BM25 by inner product on a sparse field (``sparse``: passages, ``usparse``: whole units) with the
+        term dimensions of the manifest's ``section``."""
         if not terms:
             return []
         if self._live is None:
             self.refresh()
-        collisions = self._live_manifest.get("lexical", {}).get("collisions", {})
+        collisions = self._live_manifest.get(section, {}).get("collisions", {})
         query: Counter = Counter(collisions.get(t, term_id(t)) for t in terms)  # bm25s counts a repeated term again
-        hits = self._search({d: float(c) for d, c in query.items()}, "sparse", k, flt,
+        hits = self._search({d: float(c) for d, c in query.items()}, field, k, flt,
                             {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
         return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
 
@@ -475,15 +481,7 @@ class MilvusEngine(PassageEngine):
         return n, out
 
     def search_units(self, terms: list[str], k: int, flt: PassageFilter | None = None) -> list[tuple[int, float]]:
-        if not terms:
-            return []
-        if self._live is None:
-            self.refresh()
-        collisions = self._live_manifest.get("units", {}).get("collisions", {})
-        query: Counter = Counter(collisions.get(t, term_id(t)) for t in terms)
-        hits = self._search({d: float(c) for d, c in query.items()}, "usparse", k, flt,
-                            {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}})
-        return _ranked((int(h["id"]), abs(float(h["distance"]))) for h in hits if h["distance"])
+        return self._search_bm25(terms, k, flt, "units", "usparse")
 
     def unit_of(self, ids) -> dict[int, int]:
         ids = sorted({int(i) for i in ids})
