@@ -143,10 +143,15 @@ def distinct(keys, n=10):
     return out
 
 
-ANALYZERS = ("", "w", "s")   # library terms | its words alone (no folded syllables) | library terms, stopwords kept
+# "" index.lexical.analyze terms | "p" the same + pairs of consecutive words (the library's BM25 terms,
+# index.lexical.index_terms) | "w" words alone (no folded syllables) | "s" analyze terms, stopwords kept
+ANALYZERS = ("", "p", "w", "s")
 
 
 def _words(terms: list[str], analyzer: str) -> list[str]:
+    from index.lexical import with_pairs
+    if analyzer == "p":
+        return with_pairs(terms)
     return [t for t in terms if not t.startswith("~")] if analyzer == "w" else terms
 
 
@@ -517,8 +522,8 @@ def table(res: dict[str, dict], n: int) -> str:
     return "\n".join(lines)
 
 
-# the configuration chosen by `tune` (leave-one-set-out, worst development set); see RETRIEVAL_NOTES.md
-CHOSEN = {"dv": "ctx", "bv": "ctx", "unit": "11", "a": 0.5, "how": "minmax", "w": 0.5}
+# the configuration chosen by `tune --library --fields` (worst development set; bench/README.md, RETRIEVAL)
+CHOSEN = {"dv": "ctx", "bv": "ctxp", "unit": "13p", "a": 0.4, "how": "minmax", "w": 0.5}
 
 
 def load_sets(names, log=print):
@@ -561,8 +566,9 @@ def cmd_tune(args) -> int:
     both its components on every dev set; then leave-one-set-out: each set's score under the
     configuration chosen on the other sets. private_test is not read."""
     global ANALYZERS, TITLE_W, HEAD_W, HOWS, MIXES
-    if args.library:  # only what the library implements: its analyzer, unit = title once + passages, min-max
-        ANALYZERS, HOWS = ("",), ("minmax",)
+    if args.library:  # only what the library implements: its analyzers (words and syllables, with or without
+        # pairs of words; the same for passages and whole units), min-max
+        ANALYZERS, HOWS = ("", "p"), ("minmax",)
         if not args.fields:
             TITLE_W, HEAD_W = (1,), (1,)
         MIXES = (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0)
@@ -581,10 +587,13 @@ def cmd_tune(args) -> int:
               ", ".join(f"{n} {m['MRR@10']:.3f}" for n, m in per.items()))
     units = [f"{tw}{hw}{an}" for an in ANALYZERS for tw in TITLE_W for hw in HEAD_W]
     rows = []
-    for bv in [v + an for v in U.VARIANTS for an in ANALYZERS]:
-        for unit in units:
+    for v, an in [(v, an) for v in U.VARIANTS for an in ANALYZERS]:
+        bv = v + an
+        # the library indexes passages and whole units with the same terms
+        mine = [u for u in units if u[2:] == an] if args.library else units
+        for unit in mine:
             for a in MIXES:
-                if a == 0 and unit != units[0]:
+                if a == 0 and unit != mine[0]:
                     continue  # the unit index is unused
                 c = {"bv": bv, "unit": unit, "a": a}
                 per = {n: p.evaluate(c, ("bm25",))["bm25"] for n, p in sets.items()}
@@ -596,7 +605,7 @@ def cmd_tune(args) -> int:
               "  ".join(f"{n} {m['MRR@10']:.3f}" for n, m in per.items()))
     print("\nBM25 ablation (MRR@10 per set): text with context or not, whole-unit fields, share a of whole-unit BM25")
     for g, c, per in sorted(rows, key=lambda r: (r[1]["bv"], r[1]["unit"], r[1]["a"])):
-        if c["unit"] in ("11", "13") or c["a"] == 0:
+        if c["unit"][:2] in ("11", "13") or c["a"] == 0:
             print(f"  bm25 {c['bv']:<5} unit{c['unit'] if c['a'] else '--'} a={c['a']:.2f}  " +
                   "  ".join(f"{n} {m['MRR@10']:.3f}" for n, m in per.items()) + f"  (worst gain {g:+.3f})")
     grid = []
@@ -664,7 +673,7 @@ def main(argv=None) -> int:
     sp.add_argument("--sets", nargs="*", choices=SETS)
     sp.add_argument("--config", help="a configuration as JSON (default: CHOSEN)")
     sp = sub.add_parser("tune")
-    sp.add_argument("--bm25-top", type=int, default=4, help="BM25 settings carried into the fusion grid")
+    sp.add_argument("--bm25-top", type=int, default=12, help="BM25 settings carried into the fusion grid")
     sp.add_argument("--sets", nargs="*", choices=DEV, default=list(DEV))
     sp.add_argument("--head-betas", nargs="*", type=float, default=[0.25, 0.5, 1.0])
     sp.add_argument("--fields", action="store_true", help="with --library: the unit field weights too")

