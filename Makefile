@@ -21,4 +21,4 @@ run: install
 	$(PY) -m streamlit run app.py --server.headless true
 
 test: install-test
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q --durations=15 tests
