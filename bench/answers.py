@@ -461,7 +461,8 @@ def _report(model, rows: list[dict], label: str, log=print) -> dict:
         kind = r["key"].split(":")[0]
         kinds.setdefault(kind, []).append(bool(pr))
     log(f"  {label}: {len(rows)} rows ({int(y.sum())} answerable): answered precision {ap:.3f} recall {ar:.3f} | "
-        f"abstained precision {bp:.3f} recall {br:.3f} | answered share by kind: "
+        f"abstained precision {bp:.3f} recall {br:.3f} | balanced accuracy {(ar + br) / 2:.3f}, "
+        f"{int((pred != y).sum())} wrong | answered share by kind: "
         + ", ".join(f"{k} {np.mean(v):.2f} (n={len(v)})" for k, v in sorted(kinds.items())))
     return out
 
