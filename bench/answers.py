@@ -256,8 +256,8 @@ def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
 
 
 # -- calibration on ALQAC ---------------------------------------------------------------------------------
-FEATURES_VERSION = 6  # bumped when the features are computed differently (cached rows kept apart); 6: passages
-#                       with their context, ranked by unit, as the library does since issue 11
+FEATURES_VERSION = 7  # bumped when the features are computed differently (cached rows kept apart); 6: passages
+#                       with their context, ranked by unit, as the library does since issue 11; 7: BM25 with pairs of words
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
 RETRIEVAL_SET = {"alqac": "alqac-train", "alqac2022": "alqac2022"}  # bench.retrieval's name of each ALQAC set
 
@@ -284,13 +284,13 @@ class CachedPassages:
     (bench/cache/units/: never embeds passages, never writes there).
 
     Passages carry their context (title, article heading) in their vector (vectors-ctx, bench.units.embed_text)
-    and in their BM25 terms (index.lexical.analyze of bench.units.bm25_tokens, as the catalogue analyses
-    with_context(context_tokens, tokens)); each article is also indexed whole (index.lexical.unit_terms); a
+    and in their BM25 terms (index.lexical.index_terms of bench.units.bm25_tokens, as the catalogue indexes
+    with_context(context_tokens, tokens): words, syllables, pairs of words); each article is also indexed whole (index.lexical.unit_terms); a
     title-only line is left out as the catalogue leaves it out. ``reader(removed_laws)``: an index.search.Reader
     over the passages of the other laws (so BM25 statistics are those of the smaller index)."""
 
     def __init__(self, name: str, embedder, log=print):
-        from index.lexical import analyze, unit_terms
+        from index.lexical import index_terms, unit_terms
         from index.passage_search.base import PassageRow
         from vn.words import segment_words
 
@@ -313,7 +313,7 @@ class CachedPassages:
                 segment_words(first["clean"].strip().split("\n")[0].strip()[:U.HEAD_CHARS]) if opens else "")
             for i in kept:
                 self.rows.append(PassageRow(
-                    id=i, doc_id=recs[i]["file"], vector=vectors[i], terms=analyze(U.bm25_tokens(recs[i], "ctx")),
+                    id=i, doc_id=recs[i]["file"], vector=vectors[i], terms=index_terms(U.bm25_tokens(recs[i], "ctx")),
                     unit=kept[0], unit_terms=unit_terms(first["title_tok"] or "", [recs[j]["tokens"] for j in kept],
                                                         heading) if i == kept[0] else None))
         self.law = {r.id: recs[r.id]["key"].split("#")[0] for r in self.rows}

@@ -87,6 +87,8 @@ class _Process:
     """A server process we started, in its own process group, with its log in ``root``."""
     name = "server"
     stop_signal = signal.SIGTERM
+    stop_grace = 20.0   # seconds our PID gets to exit after stop_signal
+    group_grace = 3.0   # seconds what it started gets to follow it before SIGKILL (throw-away test servers)
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
@@ -111,8 +113,9 @@ class _Process:
                 raise ServerError(f"{self.name} did not start within {timeout:.0f} s:\n{tail}")
             time.sleep(0.1)
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
         """Signal our PID, wait, then kill what is left of its process group (ours: start_new_session)."""
+        timeout = self.stop_grace if timeout is None else timeout
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, self.stop_signal)
             try:
@@ -121,7 +124,7 @@ class _Process:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         if self.proc is not None:
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + min(timeout, self.group_grace)
             while (left := _pgroup(self.proc.pid)) and time.monotonic() < deadline:
                 time.sleep(0.1)
             for p in _pgroup(self.proc.pid):
@@ -243,6 +246,7 @@ class RayHead(_Process):
     local cluster turns token auth on and writes ~/.ray/auth_token. Here the token is a fresh one
     passed in the environment: ``env`` must be set in every driver that connects (``address``)."""
     name = "ray"
+    stop_grace = 5.0  # `ray start --block` with a driver's workers attached does not exit on SIGTERM in 20 s
 
     def __init__(self, num_cpus: int = 1, object_store_mb: int = 128) -> None:
         super().__init__()
