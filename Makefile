@@ -1,5 +1,7 @@
 # Two set-up commands: `make run` (install + app on corpus/) and `make test` (install + tests).
 PY ?= python3
+# test files run on this many workers (pytest-xdist; a file stays on one worker: its fixtures are shared)
+TEST_WORKERS ?= 2
 
 .PHONY: install install-test run test
 
@@ -21,4 +23,4 @@ run: install
 	$(PY) -m streamlit run app.py --server.headless true
 
 test: install-test
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q --durations=15 tests
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tests

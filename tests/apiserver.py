@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 class ApiServer(_Process):
     name = "api"
+    stop_grace = 5.0  # uvicorn waits for its clients' kept-alive connections; the tests' data is thrown away
 
     def __init__(self, index_dir: str | Path, env: dict | None = None, workers: int = 1) -> None:
         super().__init__()

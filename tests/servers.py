@@ -218,6 +218,7 @@ class MilvusLiteServer(_Process):
     """``milvus-lite server`` (the pure-Python Milvus Lite behind a gRPC port), reached as http://127.0.0.1:PORT."""
     name = "milvus-lite"
     stop_signal = signal.SIGINT  # KeyboardInterrupt: drains requests, closes the data directory
+    stop_grace = 5.0             # with clients still connected it can wait 20 s; the data is thrown away
 
     def __init__(self) -> None:
         super().__init__()
