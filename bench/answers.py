@@ -604,7 +604,7 @@ def run_tune_sentence(embedder, log=print) -> dict:
     try:
         for eu in (0, 1, 2, 3, 5, 99):
             for wo in (0.0, 0.02, 0.04, 0.06, 0.1, 0.2):
-                for wr in (0.0, 0.005, 0.01, 0.02, 0.04):
+                for wr in (0.0, 0.005, 0.01, 0.02, 0.04, 0.06, 0.1):
                     A.W_OVERLAP, A.W_RANK, A.EMBED_UNITS = wo, wr, eu
                     rows.append({"embed_units": eu, "W_OVERLAP": wo, "W_RANK": wr, "accuracy": accuracy()})
             best_eu = max((r for r in rows if r["embed_units"] == eu), key=lambda r: r["accuracy"])

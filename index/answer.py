@@ -292,10 +292,11 @@ def _overlap(weights: dict[str, float], unit: str) -> float:
 #         - W_RANK * passage rank. Cosines of multilingual-e5 spread over ~0.75-0.90, so 0.05 is a large step.
 W_OVERLAP = 0.06
 W_DEADLINE = 0.05
-W_RANK = 0.005
+W_RANK = 0.04
 EMBED_UNITS = 2          # units embedded per question (the rest are ranked by shared terms only)
-# python -m bench.answers tune-sentence (alqac2022, 439 questions whose top 5 hold the short answer):
-# 0 units 0.647, 1 0.667, 2 0.690, 3 0.690, all 0.688 at W_RANK 0.01; 2 units with W_RANK 0.005: 0.704.
+# python -m bench.answers tune-sentence (alqac2022, 429 questions whose top 5 hold the short answer, units
+# ranked as since issue 11): 2 units, W_OVERLAP 0.06: W_RANK 0.005 0.783, 0.02 0.804, 0.04 0.809, 0.1 0.809;
+# best with 0 / 1 / 3 units 0.781 / 0.781 / 0.811. (Before units: 2 units with W_RANK 0.005, 0.704.)
 # Each unit embedded costs about as much as the query's own embedding.
 EMBED_CHARS = 240        # a unit is embedded from its first EMBED_CHARS characters (cost grows with length)
 
