@@ -12,8 +12,8 @@ passage, quoted exactly. A unit's scores:
 
 ``DENSE_WEIGHT`` and ``UNIT_BM25_SHARE`` were chosen with ``python -m bench.retrieval tune``: on ALQAC
 train, alqac2022 and phapluat known-item queries, the setting whose worst set is best, checked leaving
-one set out (never on a test set; bench/README.md, RETRIEVAL). A query typed without diacritics leans
-on BM25 (its folded terms), since the embedder reads diacritic-less Vietnamese poorly.
+one set out (never on a test set; bench/README.md, RETRIEVAL). A query typed without diacritics ranks
+by BM25 (its folded terms; dense only orders what BM25 misses): the embedder reads it as noise.
 
 ``Reader`` is what answers, research views and document views are given: the catalogue's reads bound
 to one caller (``index.access``) and retrieval that carries the same caller's groups to the engine.
@@ -38,7 +38,7 @@ __all__ = ["Reader", "Filters", "Hit", "MODES", "DENSE_WEIGHT", "fuse", "by_unit
 MODES = ("hybrid", "bm25", "dense")
 DENSE_WEIGHT = 0.5          # bench/README.md, RETRIEVAL: best worst-set MRR@10, leave-one-set-out
 UNIT_BM25_SHARE = 0.4       # BM25 of the whole unit beside its best passage's
-NO_DIACRITICS_DENSE_WEIGHT = 0.15
+NO_DIACRITICS_DENSE_WEIGHT = 0.0   # dense reads folded Vietnamese as noise (bench/README.md, folded queries)
 CANDIDATES = 100            # units per method
 PASSAGES_PER_UNIT = 3       # passages (and whole units) fetched per unit candidate: scores for the mix
 
@@ -77,7 +77,8 @@ def mix_bm25(units: list[tuple[int, float]], passages: list[tuple[int, float]], 
 
 
 def fuse(dense: list[tuple[int, float]], bm25: list[tuple[int, float]], w: float) -> list[Hit]:
-    """Weighted sum of min-max normalised scores; a passage absent from one list gets 0 there."""
+    """Weighted sum of min-max normalised scores; a passage absent from one list gets 0 there. Equal sums
+    (with w = 0 or 1, every passage only the ignored method found) are ordered by BM25, then dense."""
     def norm(pairs):
         if not pairs:
             return {}
@@ -87,9 +88,9 @@ def fuse(dense: list[tuple[int, float]], bm25: list[tuple[int, float]], w: float
         return {pid: (1.0 if span == 0 else (s - lo) / span) for pid, s in pairs}
     nd, nb = norm(dense), norm(bm25)
     rawd, rawb = dict(dense), dict(bm25)
-    hits = [Hit(pid, w * nd.get(pid, 0.0) + (1 - w) * nb.get(pid, 0.0), rawd.get(pid), rawb.get(pid))
-            for pid in set(nd) | set(nb)]
-    hits.sort(key=lambda h: (-h.score, h.passage_id))
+    ids = set(nd) | set(nb)
+    hits = [Hit(pid, w * nd.get(pid, 0.0) + (1 - w) * nb.get(pid, 0.0), rawd.get(pid), rawb.get(pid)) for pid in ids]
+    hits.sort(key=lambda h: (-h.score, -nb.get(h.passage_id, 0.0), -nd.get(h.passage_id, 0.0), h.passage_id))
     return hits
 
 
