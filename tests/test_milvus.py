@@ -142,14 +142,21 @@ def test_dense_search_matches_numpy_inner_product(built, corpus):
             assert_same_top(built.search_dense(q, k), corpus.dense(q, k), all_ref)
 
 
+def same_tops(search, reference, terms, n: int) -> tuple[dict, int]:
+    """``search`` ranks as ``reference`` at k = 1, 10, 100; returns the reference's full scores and the
+    number of results compared."""
+    all_ref, compared = dict(reference(terms, n)), 0
+    for k in (1, 10, 100):
+        ref = reference(terms, k)
+        assert_same_top(search(terms, k), ref, all_ref)
+        compared += len(ref)
+    return all_ref, compared
+
+
 def test_lexical_search_matches_bm25s_on_the_same_terms(built, corpus):
     compared = 0
     for _, terms in corpus.queries:
-        all_ref = dict(corpus.lexical.search(terms, len(corpus.rows)))
-        for k in (1, 10, 100):
-            ref = corpus.lexical.search(terms, k)
-            assert_same_top(built.search_lexical(terms, k), ref, all_ref)
-            compared += len(ref)
+        compared += same_tops(built.search_lexical, corpus.lexical.search, terms, len(corpus.rows))[1]
     assert compared > 50
     assert built.search_lexical([], 10) == []
     assert built.search_lexical(["từ_không_có_trong_kho"], 10) == []
@@ -217,11 +224,8 @@ def test_unit_search_matches_bm25s_over_whole_units(built, corpus):
     assert len(heads) > 10 and len(heads) < len(corpus.rows) - 10  # units of several passages
     compared = 0
     for _, terms in corpus.queries:
-        all_ref = dict(corpus.units.search(terms, len(corpus.rows)))
-        for k in (1, 10, 100):
-            ref = corpus.units.search(terms, k)
-            assert_same_top(built.search_units(terms, k), ref, all_ref)
-            compared += len(ref)
+        all_ref, n = same_tops(built.search_units, corpus.units.search, terms, len(corpus.rows))
+        compared += n
         for f in FILTERS:
             ref = corpus.units.search(terms, 100, corpus.allowed(f))
             got = built.search_units(terms, 100, f)
