@@ -131,10 +131,12 @@ def _committed(idx: Path) -> list[str]:
 
     try:
         catalog = open_catalog(idx, readonly=True)
-    except Unavailable:
+    except Unavailable:  # no catalogue file yet
         return []
     try:
         return [r["path"] for r in catalog.files() if r["status"] == "ok"]
+    except Unavailable:  # the file exists, its tables are not written yet
+        return []
     finally:
         catalog.close()
 
