@@ -137,6 +137,18 @@ def _regions(lines: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
 _ITEM_START = re.compile(r"\n\s*(?:[-–+•]\s+|[a-zđ]\)\s+|\d{1,2}(?:\.\d{1,2})?[.)]\s+)")
 LONG_UNIT = 400
 MIN_WORDS = 3  # "Điều 1." or "a)" alone is a heading, not an answer
+# A heading on its own line: a markdown heading (the trích yếu of a converted document) or "Điều N. <title>"
+# without a sentence's ending. It names what follows, it does not answer, and every passage under it already
+# carries it as context; kept only where a passage holds nothing else.
+_HEADING_START = re.compile(r"^[\s*_]*(?:#{1,6}\s+[\s*_]*(?:(?:[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s+)?)?"
+                            r"(?:Điều\s+\d+[a-zđ]?\s*[.:])?\s*")
+
+
+def is_heading_line(line: str) -> bool:
+    m = _HEADING_START.match(line)
+    rest = line[m.end():].strip().strip("*_").strip()
+    return bool(m.group(0).strip(" \t*_")) and bool(rest) and rest[-1] not in ".;:!?" \
+        and not re.search(r"[.;:!?]\s", rest)
 
 
 def answer_units(text: str) -> list[tuple[int, int]]:
@@ -165,7 +177,12 @@ def _answer_units(text: str) -> tuple[tuple[int, int], ...]:
                     x, y = _trim(part, x, y)
                     if len(part[x:y].split()) >= MIN_WORDS and _letters(part[x:y]):
                         spans.append((rs + a + x, rs + a + y))
-    return tuple(ct.to_original(s, e) for s, e in spans)
+    out = [ct.to_original(s, e) for s, e in spans]
+    heading = [is_heading_line(text[text.rfind("\n", 0, s) + 1:(text.find("\n", e) + 1 or len(text) + 1) - 1])
+               and "\n" not in text[s:e] for s, e in out]
+    if not all(heading):
+        out = [sp for sp, h in zip(out, heading) if not h]
+    return tuple(out)
 
 
 def _split_long(text: str, s: int, e: int) -> list[tuple[int, int]]:

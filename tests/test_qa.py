@@ -57,6 +57,19 @@ def test_answer_units_leave_out_letterhead_motto_recipients_and_signature():
     assert units == ["Báo cáo kết quả gửi về Sở Nội vụ trước ngày **30/10/2017**.", "Giao Sở Nội vụ tổng hợp."]
 
 
+def test_an_article_or_markdown_heading_names_what_follows_and_does_not_answer():
+    text = ("## II. Chế độ trợ cấp\n\nĐiều 2. Đối tượng áp dụng\n\n1. Thân nhân hạ sĩ quan, chiến sĩ gồm: Bố, mẹ đẻ; "
+            "vợ hoặc chồng.\n\nĐiều 3. Quyết định này có hiệu lực kể từ ngày ký.")
+    units = [text[s:e] for s, e in A.answer_units(text)]
+    assert units == ["Thân nhân hạ sĩ quan, chiến sĩ gồm: Bố, mẹ đẻ; vợ hoặc chồng.",
+                     "Quyết định này có hiệu lực kể từ ngày ký."]
+    choice = A.choose_sentence("Thân nhân hạ sĩ quan, chiến sĩ là đối tượng áp dụng gồm những ai?", [{"text": text}])
+    assert text[choice.start:choice.end].startswith("Thân nhân")
+    # a passage that is a heading and nothing else still shows it
+    alone = "Điều 2. Đối tượng áp dụng của chế độ trợ cấp"
+    assert [alone[s:e] for s, e in A.answer_units(alone)] == ["Đối tượng áp dụng của chế độ trợ cấp"]
+
+
 def test_plain_answer_text_has_no_markdown_marks():
     assert A.plain("gửi về Sở Nội vụ trước ngày **30/10/2017**.") == "gửi về Sở Nội vụ trước ngày 30/10/2017."
     assert A.plain("“*về tiếp tục tăng cường*”; **Quy chế") == "“về tiếp tục tăng cường”; Quy chế"
