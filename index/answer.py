@@ -274,9 +274,22 @@ def query_terms(question: str) -> list[str]:
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 
 
+# A day or month in either spelling ("tháng 5", "tháng 05", "01/5/2009"): a term "thang 5" / "ngay 1", so a
+# question's single-digit month meets the date it asks about (bare single digits are too common to count).
+_DAY_MONTH = re.compile(r"\b(ngay|thang)\s+0*(\d{1,2})\b")
+_DMY = re.compile(r"(?<![\d/])0*(\d{1,2})\s*/\s*0*(\d{1,2})(?:\s*/\s*\d{2,4})?(?![\d/])")
+
+
+def _day_month_terms(folded: str) -> set[str]:
+    out = {f"{k} {n}" for k, n in _DAY_MONTH.findall(folded)}
+    for d, m in _DMY.findall(folded):
+        out |= {f"ngay {d}", f"thang {m}"}
+    return out
+
+
 def _unit_terms(text: str) -> set[str]:
     f = fold(text)
-    return set(re.findall(r"\w+", f)) | set(_NUMBER.findall(f))
+    return set(re.findall(r"\w+", f)) | set(_NUMBER.findall(f)) | _day_month_terms(f)
 
 
 def question_weights(question: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> dict[str, float]:
@@ -293,6 +306,8 @@ def question_weights(question: str, idf: Callable[[list[str]], dict[str, float]]
     for n in _NUMBER.findall(f):
         if len(n) >= 2 or "/" in n:
             w[n] = top
+    for t in _day_month_terms(f):
+        w[t] = top
     return w
 
 

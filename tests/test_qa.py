@@ -70,6 +70,16 @@ def test_an_article_or_markdown_heading_names_what_follows_and_does_not_answer()
     assert [alone[s:e] for s, e in A.answer_units(alone)] == ["Đối tượng áp dụng của chế độ trợ cấp"]
 
 
+def test_a_month_asked_with_one_digit_meets_the_date_written_with_two():
+    text = ("a) Từ ngày 01 tháng 01 năm 2009, điều chỉnh tăng thêm 15% mức trợ cấp hàng tháng.\n"
+            "b) Từ ngày 01 tháng 05 năm 2009, điều chỉnh tăng thêm 05% mức trợ cấp hàng tháng.")
+    choice = A.choose_sentence("Mức trợ cấp được điều chỉnh tăng thêm bao nhiêu phần trăm từ tháng 5?", [{"text": text}])
+    assert "05%" in text[choice.start:choice.end]
+    dates = "Nộp hồ sơ trước ngày 01/06/2013. Nộp hồ sơ trước ngày 01/05/2013."
+    choice = A.choose_sentence("Hạn nộp hồ sơ là ngày 1/5?", [{"text": dates}])
+    assert dates[choice.start:choice.end] == "Nộp hồ sơ trước ngày 01/05/2013."
+
+
 def test_plain_answer_text_has_no_markdown_marks():
     assert A.plain("gửi về Sở Nội vụ trước ngày **30/10/2017**.") == "gửi về Sở Nội vụ trước ngày 30/10/2017."
     assert A.plain("“*về tiếp tục tăng cường*”; **Quy chế") == "“về tiếp tục tăng cường”; Quy chế"
