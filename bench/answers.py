@@ -334,36 +334,25 @@ class CachedPassages:
 
 
 def top_passages(reader, question: str, k: int = 5):
-    """What qa.ask retrieves for a free question: the ranked units (CANDIDATES), the first ``k`` as their
-    best passage ids, and the dense and BM25 unit scores as (passage id, score), best first."""
+    """What qa.ask retrieves for a free question: the ranked units (CANDIDATES) and the first ``k`` as
+    hits ({"passage_id"}; the caller adds their text)."""
     from index.search import CANDIDATES
     ranked = reader.retrieve(question, CANDIDATES, "hybrid")
-    dense = sorted(((h.passage_id, h.dense) for h in ranked if h.dense is not None), key=lambda x: (-x[1], x[0]))
-    bm25 = sorted(((h.passage_id, h.bm25) for h in ranked if h.bm25 is not None), key=lambda x: (-x[1], x[0]))
-    return [h.passage_id for h in ranked[:k]], dense, bm25
+    return ranked, [{"passage_id": h.passage_id} for h in ranked[:k]]
 
 
 def question_features(question: str, pidx: CachedPassages, reader) -> dict:
     """What qa.ask computes for a free question (qa._free_answer) over a CachedPassages reader: the same
-    retrieval, answering sentence and evidence."""
+    retrieval, answering sentence and evidence (qa.AnswerSentence)."""
     from index import answer as A
-    from index.qa import _TermIdf
+    from index.qa import AnswerSentence
     question = A.check_question(question)  # whitespace collapsed, as ask does
-    top, dense, bm25 = top_passages(reader, question)
-    hits = [{"text": pidx.passages[i]["clean"]} for i in top]
-    qvec = reader.embedder.embed_query(question)  # cached: retrieve embedded it
-    raw = dict(dense)
-    idf = _TermIdf(reader.engine, reader.passage_filter(None))
-    weights = A.question_weights(question, lambda terms: idf(terms)[0])
-    choice = A.choose_sentence(question, hits, qvec, reader.embedder,
-                               {j: raw[i] for j, i in enumerate(top) if i in raw}, weights=weights)
-    terms = A.query_terms(question)
-    term_idf, missing = idf(A.lookup_terms(terms))
-    answer_pid = top[choice.passage] if choice else None
-    ev = A.evidence(terms, term_idf, missing, dense, bm25, answer_pid,
-                    {i: A.passage_term_set(pidx.passages[i]["tokens"]) for i in top},
-                    choice.similarity if choice else None)
-    return {**ev, "top_key": pidx.passages[top[0]]["key"] if top else None}
+    ranked, hits = top_passages(reader, question)
+    for h in hits:
+        h["text"] = pidx.passages[h["passage_id"]]["clean"]
+    ev = AnswerSentence(reader, question, ranked, hits).evidence(
+        {h["passage_id"]: pidx.passages[h["passage_id"]]["tokens"] for h in hits})
+    return {**ev, "top_key": pidx.passages[hits[0]["passage_id"]]["key"] if hits else None}
 
 
 def collect(name: str, embedder, log=print) -> list[dict]:
@@ -569,7 +558,7 @@ def run_tune_sentence(embedder, log=print) -> dict:
     "từ 01 năm đến 05 năm"): a question counts when one of its top-5 passages is from a gold article and
     holds the answer; it is right when the chosen unit is such a unit and holds the answer."""
     from index import answer as A
-    from index.qa import _TermIdf
+    from index.qa import _TermIdf, method_scores
     name = "alqac2022"
     pidx = CachedPassages(name, embedder, log)
     reader = pidx.reader()
@@ -582,7 +571,9 @@ def run_tune_sentence(embedder, log=print) -> dict:
         if not answer or answer in ("đúng", "sai"):
             continue
         text = A.check_question(q.text)
-        top, dense, _ = top_passages(reader, text)
+        ranked, hits = top_passages(reader, text)
+        top = [h["passage_id"] for h in hits]
+        dense = method_scores(ranked)[0]
         qvec = embedder.embed_query(text)
         hits = [{"text": pidx.passages[i]["clean"]} for i in top]
         good = [j for j, i in enumerate(top) if pidx.passages[i]["key"] in q.relevant]

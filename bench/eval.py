@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vn.text import ARTICLE
+
 from . import datasets as ds
 
 __all__ = ["metrics", "Evaluator", "FUSIONS", "main"]
@@ -482,7 +484,7 @@ class CachedEmbedder:
         return v if v is not None else self.inner.embed_query(text)
 
 
-_ARTICLE_LINE = re.compile(r"(?m)^[ \t]*Điều\s+(\d+[a-z]?)\b")
+_ARTICLE_LINE = re.compile(r"(?m)^[ \t]*" + ARTICLE.pattern)
 _DOC_TEXT: dict[int, str] = {}
 
 

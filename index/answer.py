@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.normalize import clean
-from vn.text import fold, has_diacritics
+from vn.text import ARTICLE, fold, has_diacritics
 
 from .errors import InvalidInput
 
@@ -141,7 +141,7 @@ MIN_WORDS = 3  # "Điều 1." or "a)" alone is a heading, not an answer
 # without a sentence's ending. It names what follows, it does not answer, and every passage under it already
 # carries it as context; kept only where a passage holds nothing else.
 _HEADING_START = re.compile(r"^[\s*_]*(?:#{1,6}\s+[\s*_]*(?:(?:[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s+)?)?"
-                            r"(?:Điều\s+\d+[a-zđ]?\s*[.:])?\s*")
+                            rf"(?:{ARTICLE.pattern}\s*[.:])?\s*")
 
 
 def is_heading_line(line: str) -> bool:
@@ -178,11 +178,21 @@ def _answer_units(text: str) -> tuple[tuple[int, int], ...]:
                     if len(part[x:y].split()) >= MIN_WORDS and _letters(part[x:y]):
                         spans.append((rs + a + x, rs + a + y))
     out = [ct.to_original(s, e) for s, e in spans]
-    heading = [is_heading_line(text[text.rfind("\n", 0, s) + 1:(text.find("\n", e) + 1 or len(text) + 1) - 1])
-               and "\n" not in text[s:e] for s, e in out]
+    heads = _heading_lines(text)
+    heading = [any(a <= s and e <= b for a, b in heads) for s, e in out]
     if not all(heading):
         out = [sp for sp, h in zip(out, heading) if not h]
     return tuple(out)
+
+
+def _heading_lines(text: str) -> list[tuple[int, int]]:
+    """Spans of the lines of ``text`` that are headings (is_heading_line)."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if is_heading_line(line):
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
 
 
 def _split_long(text: str, s: int, e: int) -> list[tuple[int, int]]:

@@ -17,7 +17,8 @@ from .query import Query, parse_query
 from .documents import citing_passage
 from .search import CANDIDATES, Filters, Reader, document_json
 
-__all__ = ["ask", "cites", "find_references", "best_sentence", "format_citation"]
+__all__ = ["ask", "cites", "find_references", "best_sentence", "format_citation", "AnswerSentence",
+           "method_scores"]
 
 _SYLL = re.compile(r"\w+")
 
@@ -195,15 +196,8 @@ def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base
     if not hits:
         return {**base, "answer": "Không tìm thấy đoạn văn bản nào phù hợp với câu hỏi.", "answered": False,
                 "documents": [], "passages": [], "related": []}
-    dense = sorted(((h.passage_id, h.dense) for h in ranked if h.dense is not None), key=lambda x: (-x[1], x[0]))
-    bm25 = sorted(((h.passage_id, h.bm25) for h in ranked if h.bm25 is not None), key=lambda x: (-x[1], x[0]))
-    qvec = r.embedder.embed_query(question)  # cached: retrieve embedded it
-    raw = dict(dense)
-    idf = _TermIdf(r.engine, r.passage_filter(None))
-    weights = A.question_weights(question, lambda terms: idf(terms)[0])
-    choice = A.choose_sentence(question, hits, qvec, r.embedder,
-                               {i: raw[h["passage_id"]] for i, h in enumerate(hits) if h["passage_id"] in raw},
-                               weights=weights)
+    sentence = AnswerSentence(r, question, ranked, hits)
+    choice = sentence.choice
     passages = _passages_answer(r, question, hits, choice)
     if choice is None:  # nothing but boilerplate in the passages found
         return {**base, "answer": A.NOT_FOUND, "answered": False, "documents": [], "passages": [],
@@ -211,11 +205,8 @@ def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base
     top = passages[choice.passage]
     answered, confidence, ev = True, None, None
     if not named:
-        terms = A.query_terms(question)
-        term_idf, missing = idf(A.lookup_terms(terms))
         rows = r.catalog.passages([h["passage_id"] for h in hits])
-        ev = A.evidence(terms, term_idf, missing, dense, bm25, top["passage_id"],
-                        {pid: A.passage_term_set(p["tokens"]) for pid, p in rows.items()}, choice.similarity)
+        ev = sentence.evidence({pid: p["tokens"] for pid, p in rows.items()})
         model = A.load_abstention()
         p = model.probability(ev)
         answered = p >= model.threshold
@@ -227,6 +218,38 @@ def _free_answer(r: Reader, question: str, k: int, filters: Filters | None, base
     answer = f"{A.plain(top['sentence'])} ({format_citation(top['document'])})"
     return {**base, "answer": answer, "answered": True, "confidence": confidence, "evidence": ev,
             "documents": _unique_docs(passages), "passages": passages, "related": []}
+
+
+def method_scores(ranked: list) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """The units of a hybrid ranking as each method scored them: (their best passage's id, raw dense
+    cosine / BM25 share), best first, for the dense and the BM25 side."""
+    def side(attr):
+        return sorted(((h.passage_id, getattr(h, attr)) for h in ranked if getattr(h, attr) is not None),
+                      key=lambda x: (-x[1], x[0]))
+    return side("dense"), side("bm25")
+
+
+class AnswerSentence:
+    """The answering sentence among the first ``hits`` of a hybrid ranking (``ranked``, Reader.retrieve),
+    and the evidence the abstention model reads about it. ``hits``: dicts with "passage_id" and "text"."""
+
+    def __init__(self, r: Reader, question: str, ranked: list, hits: list[dict]):
+        self.question, self.hits = question, hits
+        self.dense, self.bm25 = method_scores(ranked)
+        self.idf = _TermIdf(r.engine, r.passage_filter(None))
+        self.weights = A.question_weights(question, lambda terms: self.idf(terms)[0])
+        raw = dict(self.dense)
+        self.choice = A.choose_sentence(
+            question, hits, r.embedder.embed_query(question), r.embedder,  # the query vector: cached by retrieve
+            {i: raw[h["passage_id"]] for i, h in enumerate(hits) if h["passage_id"] in raw}, weights=self.weights)
+
+    def evidence(self, tokens: dict[int, str]) -> dict[str, float]:
+        """index.answer.evidence for the chosen sentence; ``tokens``: passage id -> segmented text of the hits."""
+        terms = A.query_terms(self.question)
+        term_idf, missing = self.idf(A.lookup_terms(terms))
+        c = self.choice
+        return A.evidence(terms, term_idf, missing, self.dense, self.bm25, self.hits[c.passage]["passage_id"] if c else None,
+                          {pid: A.passage_term_set(t) for pid, t in tokens.items()}, c.similarity if c else None)
 
 
 class _TermIdf:

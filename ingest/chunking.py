@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vn.text import LOWER
+from vn.text import ARTICLE, LOWER
 from vn.words import segment_words, split_sentences
 
 from .model import CleanText, Passage, SourceText
@@ -32,7 +32,6 @@ HEAD_CHARS = 200    # a unit's heading line likewise
 
 _ITEM = re.compile(r"(\d{1,2})(?:\.(\d{1,2}))?[.)]\s+(?=\S)")
 _SUB = re.compile(rf"([{LOWER}])\)\s+")
-_ARTICLE = re.compile(r"Điều\s+(\d+[a-z]?)\b")
 _HEADING = re.compile(r"(Chương\s+[IVXLC\d]+|Mục\s+\d+|Phần\s+(?:thứ\s+\w+|[IVXLC\d]+)|[IVX]{1,5}\.)(?=\s|$)")
 _CLOSING = re.compile(r"(Nơi nhận|Trên đây|Nhận được (?:Công văn|văn bản))")
 
@@ -63,7 +62,7 @@ def _groups(clean: str) -> list[_Group]:
             heading = line.strip()[:200]
             item = None
             groups.append(_Group(s, e, None, heading, "head"))
-        elif m := _ARTICLE.match(line):
+        elif m := ARTICLE.match(line):
             item = f"Điều {m.group(1)}"
             groups.append(_Group(s, e, item, heading, "item"))
         elif (m := _ITEM.match(line)) and not re.match(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}", line):
