@@ -256,9 +256,10 @@ def run_samples(embedder, model_path: Path | None = None, log=print) -> dict:
 
 
 # -- calibration on ALQAC ---------------------------------------------------------------------------------
-FEATURES_VERSION = 8  # bumped when the features are computed differently (cached rows kept apart); 6: passages
+FEATURES_VERSION = 9  # bumped when the features are computed differently (cached rows kept apart); 6: passages
 #                       with their context, ranked by unit, as the library does since issue 11; 7: BM25 with pairs of words;
 #                       8: questions without diacritics ranked by BM25 (NO_DIACRITICS_DENSE_WEIGHT 0)
+#                       9: headings and day/month terms in the answering sentence (sentence_sim)
 FOLD_EVERY = 3  # every third question is also asked without diacritics (as many users type)
 RETRIEVAL_SET = {"alqac": "alqac-train", "alqac2022": "alqac2022"}  # bench.retrieval's name of each ALQAC set
 
